@@ -1,0 +1,1 @@
+"""The centre's own settings that every capability shares: its name and its time zone."""

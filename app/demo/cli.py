@@ -1,0 +1,27 @@
+"""`flask demo load`: the demo centre, loaded idempotently (a second run changes nothing)."""
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from app.centre.periods import centre_tz
+from app.database import db, utcnow
+from app.demo.people import DEMO_PASSWORD, load_people, plan_people
+
+demo_cli = AppGroup("demo", help="The demo centre.")
+
+
+@demo_cli.command("load")
+def load() -> None:
+    """Load the demo centre: teams, people, mentors, leavers. Safe to run again."""
+    now = utcnow()
+    today = now.astimezone(centre_tz()).date()
+    total = len(plan_people(today)[0])
+    with click.progressbar(length=total, label="People", show_pos=True) as bar:
+        created = load_people(today, now, bar.update)
+    db.session.commit()
+    if not any(created.values()):
+        click.echo("The demo centre is already loaded; nothing changed.")
+        return
+    click.echo("Demo centre loaded: " + ", ".join(f"{k}={v}" for k, v in created.items()))
+    click.echo(f"Every demo login uses the password {DEMO_PASSWORD!r}; see the README.")

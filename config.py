@@ -1,0 +1,102 @@
+"""Configuration classes. Every setting comes from the environment, with safe defaults.
+
+`DATABASE_URL` (any SQLAlchemy URL) overrides the database in every configuration.
+`REDIS_URL`, when set, moves caching and rate limits to Redis so that several
+worker processes and hosts share them.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("PINWHEEL_INSTANCE", BASE_DIR / "instance"))
+
+
+def _normalise_db_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'pinwheel.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # The centre
+    CENTRE_NAME = os.environ.get("CENTRE_NAME", "Pinwheel Contact Centre")
+    CENTRE_TIMEZONE = os.environ.get("CENTRE_TIMEZONE", "Asia/Shanghai")
+
+    # Language
+    LANGUAGES = ("zh_Hans", "en")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = CENTRE_TIMEZONE
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+
+    # Shared state: in-process by default, Redis when REDIS_URL is set.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    CACHE_DEFAULT_TIMEOUT = 300
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGNIN_RATE_LIMIT = os.environ.get("SIGNIN_RATE_LIMIT", "5 per minute")
+
+    # Security
+    WTF_CSRF_ENABLED = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    PAGE_SIZE = 25
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used as it is."""
+
+
+def load_config(name: str | None) -> dict:
+    """Return the settings of the named configuration, with environment overrides applied."""
+    name = name or os.environ.get("PINWHEEL_CONFIG", "development")
+    cls = CONFIGS[name]
+    settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(url)
+    if name == "production":
+        if not os.environ.get("SECRET_KEY"):
+            raise ConfigError("production needs SECRET_KEY set in the environment")
+        if not url:
+            raise ConfigError("production needs DATABASE_URL set in the environment")
+    settings["CONFIG_NAME"] = name
+    return settings
