@@ -52,6 +52,7 @@ class Config:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
     PAGE_SIZE = 25
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 class DevelopmentConfig(Config):
@@ -63,7 +64,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
-    SERVER_NAME = None
+    # Fast hashes keep the suite quick; production keeps scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):

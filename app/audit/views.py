@@ -11,9 +11,9 @@ from app.database import db
 bp = Blueprint("audit", __name__, template_folder="templates")
 
 
-@bp.app_context_processor
-def audit_labels():
-    return {"AUDIT_ACTIONS": AUDIT_ACTIONS}
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
 
 
 @bp.route("/")

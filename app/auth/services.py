@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -54,7 +55,7 @@ def _hash(password: str) -> str:
     problem = rules.password_problem(password)
     if problem:
         raise PeopleError(problem)
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def change_password(user_id: int, current_password: str, new_password: str, *,

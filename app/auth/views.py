@@ -58,9 +58,10 @@ from app.extensions import limiter
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
-@bp.app_context_processor
-def role_labels():
-    return {"ROLE_LABELS": ROLE_LABELS, "LEVEL_LABELS": LEVEL_LABELS}
+@bp.record_once
+def _template_globals(state):
+    """Role and level names for every template, macros included."""
+    state.app.jinja_env.globals.update(ROLE_LABELS=ROLE_LABELS, LEVEL_LABELS=LEVEL_LABELS)
 
 
 def _today():
