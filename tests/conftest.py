@@ -5,10 +5,12 @@ The suite runs on SQLite by default and on PostgreSQL when DATABASE_URL is set.
 """
 from __future__ import annotations
 
+import contextvars
 import itertools
 from datetime import date, datetime, timezone
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -21,9 +23,22 @@ PASSWORD = "correct-horse-1"
 FIXED_NOW = datetime(2026, 3, 15, 2, 30, tzinfo=timezone.utc)  # 10:30 in Shanghai
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own application context, as in production.
+
+    The tests hold an app context open (for services and factories); without this, a request
+    would reuse it and share `g` (the signed-in user) and the database session with the test
+    and with other clients.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app("testing")
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _db.drop_all()
         _db.create_all()

@@ -14,6 +14,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -68,10 +69,12 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     hire_date = DateField(_l("Hire date"), validators=[DataRequired()])
     career_level = SelectField(_l("Career level"),
-                               choices=[(level.value, label) for level, label in LEVEL_LABELS.items()])
+                               choices=[SelectChoice(level.value, label)
+                                        for level, label in LEVEL_LABELS.items()])
     team_id = SelectField(_l("Team"), coerce=int)
     roles = MultiCheckboxField(_l("Roles"),
-                               choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+                               choices=[SelectChoice(role.value, label)
+                                        for role, label in ROLE_LABELS.items()],
                                validators=[DataRequired(message=_l("Choose at least one role."))])
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(min=8)])
 

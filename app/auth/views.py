@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth import queries
 from app.auth.access import permission_required
@@ -157,8 +158,8 @@ def people_list():
 
 
 def _user_form(form: UserForm) -> UserForm:
-    form.team_id.choices = [(0, _("— no team —"))] + [
-        (team.id, team.name) for team, _count in queries.list_teams()]
+    form.team_id.choices = [SelectChoice(0, _("— no team —"))] + [
+        SelectChoice(team.id, team.name) for team, _count in queries.list_teams()]
     return form
 
 
@@ -212,7 +213,8 @@ def people_show(user_id: int):
     mentor_form = MentorForm(started_on=_today()) if manage else None
     if mentor_form is not None:
         mentor_form.mentor_id.choices = [
-            (m.id, m.display_name) for m in queries.active_mentor_choices() if m.id != person.id]
+            SelectChoice(m.id, m.display_name) for m in queries.active_mentor_choices()
+            if m.id != person.id]
     return render_template(
         "auth/people_show.html", person=person, manage=manage,
         history=queries.mentorship_history(person.id),
@@ -302,7 +304,8 @@ def people_password(user_id: int):
 def people_mentor(user_id: int):
     person = db.session.get(User, user_id) or abort(404)
     form = MentorForm()
-    form.mentor_id.choices = [(m.id, m.display_name) for m in queries.active_mentor_choices()]
+    form.mentor_id.choices = [SelectChoice(m.id, m.display_name)
+                              for m in queries.active_mentor_choices()]
     if not form.validate_on_submit():
         flash(_("Choose a mentor and a start date."), "error")
         return redirect(url_for("auth.people_show", user_id=person.id))
@@ -335,8 +338,8 @@ def team_list():
 
 
 def _team_form(form: TeamForm) -> TeamForm:
-    form.lead_id.choices = [(0, _("— no team lead —"))] + [
-        (u.id, u.display_name) for u in queries.active_lead_choices()]
+    form.lead_id.choices = [SelectChoice(0, _("— no team lead —"))] + [
+        SelectChoice(u.id, u.display_name) for u in queries.active_lead_choices()]
     return form
 
 

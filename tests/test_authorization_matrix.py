@@ -1,0 +1,137 @@
+"""Every route × every role (and anonymous) gets the expected status.
+
+A route without an entry here fails `test_every_route_is_in_the_matrix`, so nobody can add
+a page without deciding who may open it.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.auth.roles import Role
+from app.notifications.services import notify
+
+ACTORS = ("anonymous", "agent", "mentor", "team_lead", "qa_analyst", "trainer", "admin")
+SIGNED_IN = ACTORS[1:]
+
+
+def only(allowed: dict[str, int], *, default: int = 403, anonymous: int = 302) -> dict:
+    """Expected statuses: `allowed` for the named actors, `default` for the other signed-in
+    ones, and a redirect to the sign-in page for anonymous visitors."""
+    expected = {actor: default for actor in SIGNED_IN}
+    expected["anonymous"] = anonymous
+    expected.update(allowed)
+    return expected
+
+
+def everyone(code: int, anonymous: int = 302) -> dict:
+    return only({actor: code for actor in SIGNED_IN}, anonymous=anonymous)
+
+
+ADMIN_PAGE = only({"admin": 200})
+ADMIN_ACTION = only({"admin": 302})
+PEOPLE_VIEWERS = only({"qa_analyst": 200, "trainer": 200, "admin": 200})
+
+# (endpoint, method) → (url template, form data, expected status per actor)
+MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
+    ("main.index", "GET"): ("/", None, everyone(302)),
+    ("main.home", "GET"): ("/home", None, everyone(302)),
+    ("main.role_home", "GET"): ("/home/agent", None, only({"agent": 200})),
+    ("main.language_set", "POST"): ("/language", {"locale": "en"}, everyone(302, anonymous=302)),
+    ("main.healthz", "GET"): ("/healthz", None, everyone(200, anonymous=200)),
+    ("auth.login", "GET"): ("/login", None, everyone(302, anonymous=200)),
+    ("auth.login", "POST"): ("/login", {"login": "nobody", "password": "wrong-password"},
+                             everyone(302, anonymous=401)),
+    ("auth.logout", "POST"): ("/logout", {}, everyone(302)),
+    ("auth.password_change", "GET"): ("/account/password", None, everyone(200)),
+    ("auth.password_change", "POST"): ("/account/password", {}, everyone(200)),
+    ("auth.people_list", "GET"): ("/people", None, PEOPLE_VIEWERS),
+    ("auth.people_create", "GET"): ("/people/new", None, ADMIN_PAGE),
+    ("auth.people_create", "POST"): ("/people/new", {}, ADMIN_PAGE),
+    ("auth.people_show", "GET"): ("/people/{target}", None, PEOPLE_VIEWERS),
+    ("auth.people_edit", "GET"): ("/people/{target}/edit", None, ADMIN_PAGE),
+    # an empty post leaves the person as they are and goes back to their page
+    ("auth.people_edit", "POST"): ("/people/{target}/edit", {}, ADMIN_ACTION),
+    ("auth.people_deactivate", "POST"): ("/people/{target}/deactivate",
+                                         {"leave_date": "2026-03-01"}, ADMIN_ACTION),
+    ("auth.people_reactivate", "POST"): ("/people/{target}/reactivate", {}, ADMIN_ACTION),
+    ("auth.people_password", "POST"): ("/people/{target}/password",
+                                       {"new_password": "another-pass-9"}, ADMIN_ACTION),
+    ("auth.people_mentor", "POST"): ("/people/{target}/mentor", {}, ADMIN_ACTION),
+    ("auth.people_mentor_end", "POST"): ("/people/{target}/mentor/end", {}, ADMIN_ACTION),
+    ("auth.roster_import", "GET"): ("/people/import", None, ADMIN_PAGE),
+    ("auth.roster_import", "POST"): ("/people/import", {}, ADMIN_PAGE),
+    ("auth.team_list", "GET"): ("/teams", None, PEOPLE_VIEWERS),
+    ("auth.team_create", "GET"): ("/teams/new", None, ADMIN_PAGE),
+    ("auth.team_create", "POST"): ("/teams/new", {}, ADMIN_PAGE),
+    ("auth.team_show", "GET"): ("/teams/{team}", None, PEOPLE_VIEWERS),
+    ("auth.team_edit", "GET"): ("/teams/{team}/edit", None, ADMIN_PAGE),
+    ("auth.team_edit", "POST"): ("/teams/{team}/edit", {}, ADMIN_PAGE),
+    ("notifications.inbox", "GET"): ("/inbox/", None, everyone(200)),
+    # someone else's notification is "not found" for everybody
+    ("notifications.notification_read", "POST"): ("/inbox/{notification}/read", {},
+                                                  everyone(404)),
+    ("notifications.inbox_read_all", "POST"): ("/inbox/read-all", {}, everyone(302)),
+    ("audit.event_list", "GET"): ("/audit/", None, ADMIN_PAGE),
+    ("training.index", "GET"): ("/training/", None, everyone(200)),
+    ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
+    ("incentives.index", "GET"): ("/windmill/", None, everyone(200)),
+    ("leaderboard.index", "GET"): ("/leaderboard/", None, everyone(200)),
+    ("qa.index", "GET"): ("/qa/", None, PEOPLE_VIEWERS),
+    ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
+}
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = _routes(app)
+    missing = routes - set(MATRIX)
+    stale = set(MATRIX) - routes
+    assert not missing, f"routes without an authorisation decision: {sorted(missing)}"
+    assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture()
+def world(make_user, make_team, now, db):
+    """One person per role, plus a target agent in another team with a notification."""
+    home = make_team("Home team")
+    other = make_team("Other team")
+    actors = {role.value: make_user(role, team=home) for role in Role}
+    target = make_user(Role.AGENT, team=other, hire_date=date(2024, 1, 1))
+    notification = notify(target.id, "Hello", now=now)
+    db.session.commit()
+    return {"actors": actors, "target": target.id, "team": other.id,
+            "notification": notification.id}
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[1]} {r[0]}")
+def test_route_answers_each_role_as_decided(app, world, route):
+    template, data, expected = MATRIX[route]
+    url = template.format(target=world["target"], team=world["team"],
+                          notification=world["notification"])
+    for actor in ACTORS:
+        client = app.test_client()
+        if actor != "anonymous":
+            user = world["actors"][actor]
+            signed_in = client.post("/login", data={"login": user.employee_number,
+                                                    "password": "correct-horse-1"})
+            assert signed_in.status_code == 302
+        if route[1] == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data=data or {})
+        assert response.status_code == expected[actor], (
+            f"{route[1]} {url} as {actor}: got {response.status_code}, "
+            f"expected {expected[actor]}")
+        public = {("main.index", "GET"), ("main.language_set", "POST")}
+        if actor == "anonymous" and expected[actor] == 302 and route not in public:
+            assert "/login" in response.headers["Location"]
