@@ -36,8 +36,9 @@ translations: install
 
 ## Re-extract the strings and update both catalogues after changing user-facing text.
 catalogues: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-by-file -o app/translations/messages.pot app
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-by-file --width 100 -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete --width 100
+	$(BIN)/python scripts/fill_en_catalogue.py
 
 ## Production: gunicorn behind the same wsgi.py (SECRET_KEY and DATABASE_URL must be set).
 serve: install translations

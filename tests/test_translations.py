@@ -1,0 +1,64 @@
+"""Both catalogues are complete and current: every user-facing string in the code and the
+templates has a Chinese and an English translation, with the same placeholders."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _source_msgids() -> set[str]:
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+                "_l": None, "N_": None}
+    found = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def _catalogue(locale: str):
+    with (ROOT / "app/translations" / locale / "LC_MESSAGES/messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+@pytest.fixture(scope="module")
+def source_msgids():
+    return _source_msgids()
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_every_source_string_is_translated(source_msgids, locale):
+    catalogue = _catalogue(locale)
+    translated = {}
+    for message in catalogue:
+        if not message.id:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple) else message.id
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(strings) and "fuzzy" not in message.flags:
+            translated[key] = strings
+    missing = sorted(m for m in source_msgids if m not in translated)
+    assert not missing, f"{len(missing)} strings lack a {locale} translation: {missing[:20]}"
+
+
+def test_chinese_translations_keep_the_placeholders():
+    for message in _catalogue("zh_Hans"):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1])) | set(PLACEHOLDER.findall(ids[0]))
+        for string in strings:
+            assert set(PLACEHOLDER.findall(string)) <= wanted, (message.id, string)
+            if not isinstance(message.id, tuple):
+                assert set(PLACEHOLDER.findall(string)) == wanted, (message.id, string)
