@@ -11,6 +11,7 @@ from app.auth.models import Team, User, UserRole
 from app.auth.roles import Role
 from app.centre.periods import month_first_day, month_last_day, period_of_date, previous_period
 from app.database import db
+from app.extensions import cache
 from app.notifications.models import Notification
 
 NEW_AGENT_DAYS = 90  # onboarding plus three months of monthly deepening (domain.md §3)
@@ -92,8 +93,32 @@ def trainer_home(user: User, today: date) -> dict:
     }
 
 
+def people_version() -> str:
+    """A stamp that changes whenever anybody is added or changed (hire, leave, team…).
+
+    Caches of figures derived from people carry it in their key, so a change is never served
+    stale and no writer has to remember to invalidate anything.
+    """
+    stamp, count, leavers = db.session.execute(
+        select(func.max(User.updated_at), func.count(User.id), func.count(User.leave_date))
+    ).one()
+    return f"{stamp.isoformat() if stamp else '-'}/{count}/{leavers}"
+
+
 def attrition_trend(today: date, months: int = 6) -> list[dict]:
-    """Leavers, headcount and monthly attrition for the last `months` months, oldest first."""
+    """Leavers, headcount and monthly attrition for the last `months` months, oldest first.
+
+    Cached (in Redis when configured) until the people change or the day turns.
+    """
+    key = f"attrition/{today.isoformat()}/{months}/{people_version()}"
+    trend = cache.get(key)
+    if trend is None:
+        trend = _attrition_trend(today, months)
+        cache.set(key, trend, timeout=24 * 3600)
+    return trend
+
+
+def _attrition_trend(today: date, months: int) -> list[dict]:
     period = period_of_date(today)
     periods = [period]
     for _ in range(months - 1):

@@ -147,3 +147,17 @@ def test_the_audit_trail_lists_and_filters_changes(client, login_as, make_user, 
     assert "Audited Person" in only_person
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                              .where(AuditEvent.actor_id == admin.id)) == 1
+
+
+def test_the_attrition_figures_are_cached_until_the_people_change(db, make_user, now):
+    from app.extensions import cache
+    from app.main.queries import attrition_trend, people_version
+
+    today = date(2026, 3, 20)
+    agent = make_user(Role.AGENT, hire_date=date(2025, 1, 1))
+    first = attrition_trend(today)
+    assert cache.get(f"attrition/{today.isoformat()}/6/{people_version()}") == first
+    assert first[-1]["leavers"] == 0
+    deactivate_user(agent.id, leave_date=date(2026, 3, 10), actor_id=None, now=now)
+    db.session.commit()
+    assert attrition_trend(today)[-1]["leavers"] == 1
