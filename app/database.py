@@ -1,4 +1,5 @@
-"""The declarative base every model uses, with a constraint naming convention, and shared column types."""
+"""The declarative base every model uses, with a constraint naming convention, and shared
+column types."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -107,7 +107,8 @@ def _check_identity(employee_number: str, email: str | None, *, user_id: int | N
         )
     clash = db.session.scalar(select(User.id).where(User.employee_number == employee_number))
     if clash is not None and clash != user_id:
-        raise PeopleError(N_("Employee number %(number)s is already taken."), number=employee_number)
+        raise PeopleError(N_("Employee number %(number)s is already taken."),
+                          number=employee_number)
     if email:
         clash = db.session.scalar(select(User.id).where(User.email == email))
         if clash is not None and clash != user_id:
@@ -169,8 +170,8 @@ def create_user(*, employee_number: str, name: str, hire_date: date, actor_id: i
     db.session.flush()
     record_audit(
         "user.create", actor_id=actor_id, subject_id=user.id, now=now,
-        details={"employee_number": employee_number, "roles": sorted(r.value for r in checked_roles),
-                 "team_id": team_id},
+        details={"employee_number": employee_number, "team_id": team_id,
+                 "roles": sorted(r.value for r in checked_roles)},
     )
     return user
 

@@ -22,9 +22,9 @@ from app.database import db
 DEMO_PASSWORD = "pinwheel-demo"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛",
-         "明", "超", "秀英", "霞", "平", "刚", "桂英", "婷", "雪", "晨", "思远", "子涵", "雨萱", "浩然",
-         "梓萱", "欣怡", "宇轩", "佳怡", "一诺", "嘉怡"]
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟",
+         "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "婷", "雪", "晨", "思远", "子涵",
+         "雨萱", "浩然", "梓萱", "欣怡", "宇轩", "佳怡", "一诺", "嘉怡"]
 ENGLISH = ["Emma Walker", "Liam Chen", "Olivia Zhang", "Noah Wong", "Ava Liu", "Lucas Lin",
            "Mia Huang", "Ethan Li", "Sophia Wu", "Jack Zhou", "Chloe Sun", "Leo Ma", "Grace Xu",
            "Ryan Guo", "Lily He", "Daniel Tang", "Zoe Luo", "Owen Song", "Ella Han", "Max Feng"]
@@ -72,7 +72,7 @@ def plan_people(today: date) -> tuple[list[DemoPerson], list[tuple[str, str]]]:
     ]
     team_leads: list[tuple[str, str]] = []
     first_of_month = today.replace(day=1)
-    for index, ((code, team_name), size) in enumerate(zip(TEAMS, TEAM_SIZES), start=1):
+    for index, ((code, team_name), size) in enumerate(zip(TEAMS, TEAM_SIZES, strict=True), start=1):
         lead_number = f"{index}100"
         people.append(DemoPerson(
             lead_number, chinese_name() if index % 2 else next(english),
@@ -96,10 +96,11 @@ def plan_people(today: date) -> tuple[list[DemoPerson], list[tuple[str, str]]]:
                 hired = (first_of_month - timedelta(days=1)).replace(day=rng.choice([3, 10, 17]))
                 person = DemoPerson(number, name, hired, [Role.AGENT], team=team_name,
                                     mentor=mentors[seat % len(mentors)])
-            else:                    # this month's new cohort
+            else:                    # this month's new cohort; one still waits for a mentor
                 hired = first_of_month if today.day < 8 else today.replace(day=rng.randint(1, 7))
+                mentor = mentors[seat % len(mentors)] if seat == size - 1 else None
                 person = DemoPerson(number, name, hired, [Role.AGENT], team=team_name,
-                                    mentor=mentors[seat % len(mentors)] if seat == size - 1 else None)
+                                    mentor=mentor)
             people.append(person)
         # two established agents per team left in earlier months (attrition history)
         for leaver in range(2):

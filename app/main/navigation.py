@@ -13,17 +13,23 @@ class NavItem:
     endpoint: str
     label: object
     permission: Permission | None = None
+    # the endpoints that belong to this item: its blueprint, or a narrower prefix
+    section: str = ""
+
+    def is_current(self, endpoint: str | None) -> bool:
+        prefix = self.section or self.endpoint.split(".")[0] + "."
+        return bool(endpoint) and endpoint.startswith(prefix)
 
 
 NAVIGATION: tuple[NavItem, ...] = (
-    NavItem("main.home", _l("Home")),
+    NavItem("main.home", _l("Home"), section="main.home"),
     NavItem("training.index", _l("Training"), Permission.USE_TRAINING),
     NavItem("scenarios.index", _l("Training room"), Permission.USE_SCENARIOS),
     NavItem("incentives.index", _l("My windmill"), Permission.USE_INCENTIVES),
     NavItem("leaderboard.index", _l("Leaderboard"), Permission.VIEW_LEADERBOARD),
     NavItem("qa.index", _l("Quality"), Permission.USE_QA),
-    NavItem("auth.people_list", _l("People"), Permission.VIEW_PEOPLE),
-    NavItem("auth.team_list", _l("Teams"), Permission.VIEW_PEOPLE),
+    NavItem("auth.people_list", _l("People"), Permission.VIEW_PEOPLE, section="auth.people"),
+    NavItem("auth.team_list", _l("Teams"), Permission.VIEW_PEOPLE, section="auth.team"),
     NavItem("audit.event_list", _l("Audit trail"), Permission.VIEW_AUDIT),
     NavItem("lti.index", _l("LMS"), Permission.ADMIN_LTI),
 )

@@ -1,10 +1,11 @@
 """Home pages per role, the language switch and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
-from urllib.parse import urlsplit
 
 from app.auth.roles import HOME_PRIORITY, Role
 from app.auth.services import set_locale

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEvent
 from app.auth import services
@@ -128,7 +129,7 @@ def test_the_database_allows_only_one_active_mentorship(db, now, make_user):
         Mentorship(mentor_id=mentor.id, apprentice_id=apprentice.id, started_on=date(2026, 1, 1)),
         Mentorship(mentor_id=mentor.id, apprentice_id=apprentice.id, started_on=date(2026, 1, 2)),
     ])
-    with pytest.raises(Exception):  # IntegrityError from the partial unique index
+    with pytest.raises(IntegrityError):  # the partial unique index
         db.session.flush()
     db.session.rollback()
 
