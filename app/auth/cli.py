@@ -1,9 +1,12 @@
 """`flask users …`: the same services as the views."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
 
+from app.auth.importers import RosterImportError, RowError, apply_roster, plan_roster
 from app.auth.roles import CareerLevel, Role
 from app.auth.services import PeopleError, create_user
 from app.centre.periods import centre_tz
@@ -31,3 +34,36 @@ def create_admin(employee_number: str, name: str, email: str | None, password: s
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created admin {user.employee_number} ({user.name}).")
+
+
+def describe_row_error(error: RowError) -> str:
+    """One line in English: "row 3, column 入职日期, value 2026-02-30: …"."""
+    where = []
+    if error.row is not None:
+        where.append(f"row {error.row}")
+    if error.column:
+        where.append(f"column {error.column}")
+    if error.value:
+        where.append(f"value {error.value}")
+    return f"{', '.join(where)}: {error.english()}" if where else error.english()
+
+
+@users_cli.command("import")
+@click.argument("path", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roster_file(path: Path) -> None:
+    """Import a roster from HR (CSV or XLSX): all of it, or nothing and a list of problems."""
+    now = utcnow()
+    try:
+        plan = plan_roster(path.read_bytes(), path.name, actor_id=None, now=now)
+        with click.progressbar(length=len(plan.rows), label="Importing") as bar:
+            result = apply_roster(plan, actor_id=None, now=now, progress=bar.update)
+    except RosterImportError as error:
+        db.session.rollback()
+        for problem in error.errors:
+            click.echo(describe_row_error(problem), err=True)
+        raise click.ClickException(
+            f"Nothing was imported: {len(error.errors)} problem(s) found.") from error
+    db.session.commit()
+    click.echo(f"Rows: {result.rows}, created: {result.created}, updated: {result.updated}, "
+               f"unchanged: {result.unchanged}.")
