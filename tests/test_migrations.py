@@ -6,66 +6,16 @@ scratch database of its own, so the suite's database (built by `create_all`) is 
 """
 from __future__ import annotations
 
-import logging
-import os
-from contextlib import contextmanager
-
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from psycopg import sql
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
 
 from app import MIGRATIONS_DIR, create_app
 from app.extensions import db
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgresql:", "postgresql+", "postgres:")) else None
-
-
-@contextmanager
-def scratch_postgres_database(suffix: str):
-    """A new, empty database beside the suite's own; dropped afterwards. Yields its URL."""
-    url = make_url(_postgres_url())
-    name = f"{url.database}_{suffix}"
-    maintenance = url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    def run(statement: str) -> None:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
-    run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-    run("CREATE DATABASE {}")
-    try:
-        yield url.set(drivername="postgresql+psycopg", database=name).render_as_string(
-            hide_password=False)
-    finally:
-        run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
-@contextmanager
-def logging_left_alone():
-    """Alembic's env.py calls `logging.config.fileConfig()`, which disables every logger that
-    exists already and replaces the root handlers; put things back for the rest of the suite."""
-    root = logging.getLogger()
-    level, handlers = root.level, root.handlers[:]
-    loggers = {name: logger for name, logger in logging.Logger.manager.loggerDict.items()
-               if isinstance(logger, logging.Logger)}
-    disabled = {name: logger.disabled for name, logger in loggers.items()}
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-        root.handlers[:] = handlers
-        for name, logger in logging.Logger.manager.loggerDict.items():
-            if isinstance(logger, logging.Logger):
-                logger.disabled = disabled.get(name, False)
+from tests.support.postgres import postgres_url, scratch_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -73,7 +23,7 @@ def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    if _postgres_url() is None:
+    if postgres_url() is None:
         pytest.skip("PostgreSQL migration test: DATABASE_URL does not point at PostgreSQL")
     with scratch_postgres_database("migr") as url:
         yield url
@@ -107,8 +57,7 @@ def _pending_changes() -> list:
 
 
 def _migrate(action, **kwargs) -> None:
-    with logging_left_alone():
-        action(**kwargs)
+    action(**kwargs)
 
 
 def test_an_empty_database_upgrades_to_head_and_matches_the_models(empty_app):

@@ -16,18 +16,16 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, build_opener
 
-import psycopg
 import pytest
 import redis
-from psycopg import sql
-from sqlalchemy.engine import make_url
+
+from tests.support.postgres import postgres_url, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNIN_LIMIT = 3
@@ -35,14 +33,9 @@ ADMIN_NUMBER = "5001"
 ADMIN_PASSWORD = "multi-process-1"
 
 
-def _postgres_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgresql:", "postgresql+", "postgres:")) else None
-
-
 pytestmark = [
     pytest.mark.multiprocess,
-    pytest.mark.skipif(_postgres_url() is None,
+    pytest.mark.skipif(postgres_url() is None,
                        reason="multiprocess test: needs DATABASE_URL pointing at PostgreSQL "
                               "(`make test` runs it against a throw-away cluster)"),
 ]
@@ -73,26 +66,6 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@contextmanager
-def _scratch_postgres_database(suffix: str):
-    """A new, empty database beside the suite's own; dropped afterwards. Yields its URL."""
-    url = make_url(_postgres_url())
-    name = f"{url.database}_{suffix}"
-    maintenance = url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    def run(statement: str) -> None:
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
-    run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-    run("CREATE DATABASE {}")
-    try:
-        yield url.set(drivername="postgresql", database=name).render_as_string(
-            hide_password=False)
-    finally:
-        run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +108,7 @@ def redis_url(workdir):
 def app_env(workdir, redis_url):
     """The environment of every app process: development settings, the scratch PostgreSQL
     database (migrated with `flask db upgrade`, holding one admin) and the shared Redis."""
-    with _scratch_postgres_database("mp") as database_url:
+    with scratch_postgres_database("mp", driver="postgresql") as database_url:
         env = {
             **os.environ,
             "FLASK_APP": "wsgi.py",
@@ -185,7 +158,7 @@ def servers(workdir, app_env):
                     stderr=subprocess.STDOUT)
             started.append(process)
             base = f"http://127.0.0.1:{port}"
-            _wait_until(lambda: Client(base).get("/healthz")[0] == 200,
+            _wait_until(lambda base=base: Client(base).get("/healthz")[0] == 200,
                         f"gunicorn {name}", process, log)
             bases.append(base)
         yield bases
