@@ -4,10 +4,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, gettext
+from babel.lists import format_list
+from flask import Flask, render_template, request, url_for
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    gettext,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -135,8 +144,20 @@ def _register_templating(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)
+    app.jinja_env.filters["decimal1"] = lambda value: format_decimal(value, "#,##0.#")
+    app.jinja_env.filters["link_list"] = _link_list
     app.jinja_env.filters["percent"] = lambda value, fmt="#,##0.0%": (
         format_percent(value, fmt) if value is not None else "—")
+
+
+def _link_list(items, endpoint: str, key: str) -> Markup:
+    """Links to the items, joined the way the current language writes a list ("A, B and C",
+    "A、B和C"). Each item has an `id` and a `name`."""
+    links = [str(Markup('<a href="{}">{}</a>').format(url_for(endpoint, **{key: item.id}),
+                                                        item.name)) for item in items]
+    if not links:
+        return Markup("")
+    return Markup(format_list(links, locale=str(get_locale())))
 
 
 def _register_errors(app: Flask) -> None:

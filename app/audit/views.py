@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
-from app.audit.labels import AUDIT_ACTIONS
+from app.audit.labels import AUDIT_ACTIONS, AUDIT_SENTENCES, UNNAMED_ACTION
 from app.audit.services import list_audit_events
 from app.auth.access import permission_required
 from app.auth.roles import Permission
@@ -13,7 +13,9 @@ bp = Blueprint("audit", __name__, template_folder="templates")
 
 @bp.record_once
 def _template_globals(state):
-    state.app.jinja_env.globals["AUDIT_ACTIONS"] = AUDIT_ACTIONS
+    state.app.jinja_env.globals.update(AUDIT_ACTIONS=AUDIT_ACTIONS,
+                                       AUDIT_SENTENCES=AUDIT_SENTENCES,
+                                       UNNAMED_ACTION=UNNAMED_ACTION)
 
 
 @bp.route("/")

@@ -89,7 +89,7 @@ class ConfirmForm(FlaskForm):
 
 class MentorForm(FlaskForm):
     mentor_id = SelectField(_l("Mentor"), coerce=int)
-    started_on = DateField(_l("From"), validators=[DataRequired()])
+    started_on = DateField(_l("Start date"), validators=[DataRequired()])
 
 
 class EndMentorshipForm(FlaskForm):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from flask_babel import gettext
+from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -64,9 +64,14 @@ ROSTER_COLUMNS: tuple[RosterColumn, ...] = (
                  ("Hire Date", "Hired On", "Date of Hire", "Start Date", "Joined", "入职时间")),
     RosterColumn("leave_date", "离职日期", False, _l("Date of leaving; the person is deactivated."),
                  ("Leave Date", "Left On", "Date of Leaving", "Termination Date", "离职时间")),
-    RosterColumn("career_level", "职级", False, _l("agent, senior_agent, team_lead or supervisor."),
+    RosterColumn("career_level", "职级", False,
+                 _l("The career level: agent, senior_agent, team_lead or supervisor, "
+                    "or in Chinese 客服代表, 资深客服代表, 班长, 运营主管."),
                  ("Career Level", "Level", "Grade", "级别", "职业等级")),
-    RosterColumn("roles", "角色", False, _l("Roles separated by commas; default agent."),
+    RosterColumn("roles", "角色", False,
+                 _l("The roles, separated by commas: agent, mentor, team_lead, qa_analyst, "
+                    "trainer, admin, or in Chinese 客服, 师傅, 班长, 质检员, 培训师, 管理员. "
+                    "A new person without roles becomes an agent."),
                  ("Role",)),
     RosterColumn("mentor", "师傅工号", False, _l("The mentor's employee number."),
                  ("Mentor No", "Mentor Number", "Mentor Employee Number", "Mentor ID", "师傅",
@@ -123,10 +128,15 @@ class RowError:
     params: dict = field(default_factory=dict)
 
     def translated(self) -> str:
-        return gettext(self.message, **self.params)
+        """The reason in the current language, dates written the way that language writes them."""
+        params = {key: format_date(value) if isinstance(value, date) else value
+                  for key, value in self.params.items()}
+        return gettext(self.message, **params)
 
     def english(self) -> str:
-        return self.message % self.params if self.params else self.message
+        params = {key: value.isoformat() if isinstance(value, date) else value
+                  for key, value in self.params.items()}
+        return self.message % params if params else self.message
 
 
 class RosterImportError(DomainError):
@@ -341,13 +351,15 @@ def _map_headers(header_row: list[str], errors: list[RowError]) -> dict[str, int
         if column.name in positions:
             errors.append(RowError(1, text, None,
                                    N_("Two columns mean %(column)s: %(first)s and %(second)s."),
-                                   {"column": column.name, "first": header_row[positions[column.name]],
+                                   {"column": f"{column.name} / {column.chinese}",
+                                    "first": header_row[positions[column.name]],
                                     "second": text}))
             continue
         positions[column.name] = index
     if not positions:
         errors.append(RowError(1, None, None, N_(
-            "The first row holds none of the roster's column names, such as 工号 or employee_number.")))
+            "The first row holds none of the roster's column names, "
+            "such as 工号 or employee_number.")))
         return positions
     for column in ROSTER_COLUMNS:
         if column.required and column.name not in positions:
@@ -413,7 +425,7 @@ def _check_row(row: _Row, directory: _Directory, today: date) -> RosterRow:
     elif checked.leave_date and checked.leave_date > today:
         row.error("leave_date", N_(
             "The leave date %(date)s is in the future: import the leaver on or after that day."),
-            date=checked.leave_date.isoformat())
+            date=checked.leave_date)
     if row.value("career_level"):
         try:
             checked.career_level = parse_level(row.value("career_level"))
@@ -471,7 +483,7 @@ def _check_against_others(rows: list[tuple[_Row, RosterRow]], directory: _Direct
             if checked.leave_date and checked.leave_date != person.leave_date:
                 row.error("leave_date", N_(
                     "%(name)s left on %(date)s; an import cannot change a leave date."),
-                    name=person.name, date=person.leave_date.isoformat())
+                    name=person.name, date=person.leave_date)
             elif (person.leave_date and not row.has_error("hire_date")
                   and checked.hire_date > person.leave_date):
                 row.error("hire_date", N_("The hire date cannot be after the leave date."))

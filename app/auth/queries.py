@@ -155,9 +155,9 @@ def leavers_between(first: date, last: date) -> int:
     ) or 0
 
 
-def attrition_for_month(first: date, last: date) -> tuple[int, float | None]:
-    """(leavers, monthly attrition) for the month from `first` to `last` (dates inclusive)."""
+def attrition_for_month(first: date, last: date) -> tuple[int, float, float | None]:
+    """(leavers, average headcount, monthly attrition) for the days `first` to `last`."""
     leavers = leavers_between(first, last)
     start = headcount_on(first)
     end = headcount_on(last)
-    return leavers, rules.monthly_attrition(leavers, start, end)
+    return leavers, (start + end) / 2, rules.monthly_attrition(leavers, start, end)

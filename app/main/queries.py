@@ -126,9 +126,8 @@ def _attrition_trend(today: date, months: int) -> list[dict]:
     trend = []
     for p in reversed(periods):
         first, last = month_first_day(p), month_last_day(p)
-        leavers, rate = people.attrition_for_month(first, min(last, today))
-        trend.append({"period": p, "leavers": leavers, "rate": rate,
-                      "headcount": people.headcount_on(min(last, today))})
+        leavers, average, rate = people.attrition_for_month(first, min(last, today))
+        trend.append({"period": p, "leavers": leavers, "rate": rate, "headcount": average})
     return trend
 
 

@@ -61,7 +61,8 @@ def test_the_admin_home_shows_attrition(client, login_as, make_user, now, db):
     db.session.commit()
     page = client.get("/home/admin").get_data(as_text=True)
     assert 'id="attrition-chart"' in page and "attrition-data" in page
-    assert "deactivated" in page   # the recent changes list
+    # the recent changes, told as sentences
+    assert "left the centre" in page and leaver.display_name in page
 
 
 class TestLanguage:
@@ -140,9 +141,11 @@ def test_the_audit_trail_lists_and_filters_changes(client, login_as, make_user, 
     person = make_user(Role.AGENT, name="Audited Person")
     client.post(f"/people/{person.id}/password", data={"new_password": "a-new-pass-1"})
     page = client.get("/audit/").get_data(as_text=True)
-    assert "set the password of" in page and "Audited Person" in page
+    assert "Password set by an administrator" in page and "Audited Person" in page
     filtered = client.get("/audit/?action=team.").get_data(as_text=True)
-    assert "set the password of" not in filtered.split("<tbody>")[1]
+    assert "Password set by an administrator" not in filtered.split("<tbody>")[1]
+    home = client.get("/home/admin").get_data(as_text=True)
+    assert f"set a new password for <a href=\"/people/{person.id}\">" in home
     only_person = client.get(f"/audit/?subject={person.id}").get_data(as_text=True)
     assert "Audited Person" in only_person
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)
