@@ -3,6 +3,7 @@ through the package's queries (e.g. `can_view_person`)."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort
 from flask_login import current_user
@@ -43,3 +44,11 @@ def role_required(*roles):
         return wrapped
 
     return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: redirects never leave the site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc or "\\" in target else target

@@ -1,8 +1,6 @@
 """Sign-in, passwords, people, teams and mentorships. Thin: parse, call a service, commit."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -19,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth import queries
-from app.auth.access import permission_required
+from app.auth.access import permission_required, safe_next
 from app.auth.forms import (
     LEVEL_LABELS,
     ROLE_LABELS,
@@ -69,13 +67,6 @@ def _today():
     return utcnow().astimezone(centre_tz()).date()
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
-
-
 def _signin_limit() -> str:
     return current_app.config["SIGNIN_RATE_LIMIT"]
 
@@ -100,7 +91,7 @@ def login():
             if user.locale is None and session.get("locale"):
                 user.locale = session["locale"]
                 db.session.commit()
-            return redirect(_safe_next(form.next.data) or url_for("main.home"))
+            return redirect(safe_next(form.next.data) or url_for("main.home"))
         form.password.errors.append(
             _("The employee number, e-mail or password is not correct, "
               "or the account is inactive."))

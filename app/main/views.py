@@ -1,12 +1,11 @@
 """Home pages per role, the language switch and the health check."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from app.auth.access import safe_next
 from app.auth.roles import HOME_PRIORITY, Role
 from app.auth.services import set_locale
 from app.centre.periods import centre_tz
@@ -46,15 +45,6 @@ def role_home(role: str):
                            **data)
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/language", methods=["POST"])
 def language_set():
     """Switch the interface language; remembered for the user, or the browser session."""
@@ -65,7 +55,7 @@ def language_set():
     if current_user.is_authenticated:
         set_locale(current_user.id, form.locale.data, now=utcnow())
         db.session.commit()
-    return redirect(_safe_next(form.next.data) or url_for("main.index"))
+    return redirect(safe_next(form.next.data) or url_for("main.index"))
 
 
 @bp.route("/healthz")

@@ -47,3 +47,14 @@ def test_the_home_page_follows_the_most_senior_role():
     assert primary_role(["agent", "team_lead", "mentor"]) == Role.TEAM_LEAD
     assert primary_role(["qa_analyst", "admin"]) == Role.ADMIN
     assert primary_role([]) is None
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/inbox/", "/inbox/"), ("/people/3?x=1", "/people/3?x=1"), (None, None), ("", None),
+    ("//evil.example", None), ("https://evil.example/", None), ("/\\evil.example", None),
+    ("javascript:alert(1)", None), ("inbox", None),
+])
+def test_redirect_targets_stay_on_the_site(target, expected):
+    from app.auth.access import safe_next
+
+    assert safe_next(target) == expected
