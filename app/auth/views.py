@@ -222,7 +222,7 @@ def people_show(user_id: int):
 @bp.route("/people/<int:user_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_edit(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
+    person = _person(user_id)
     form = _user_form(UserForm(obj=person))
     if request.method == "GET":
         form.roles.data = sorted(r.value for r in person.roles)
@@ -241,82 +241,83 @@ def people_edit(user_id: int):
     return render_template("auth/people_form.html", form=form, person=person)
 
 
-def _apply(action, person_id: int, success: str):
-    """Run one service for a person's page and come back to it with the outcome."""
-    try:
-        action()
-    except PeopleError as error:
-        db.session.rollback()
-        flash(error.translated(), "error")
+def _person_action(person: User, form, invalid: str, action, success: str):
+    """Validate a form posted from a person's page, run one service with it, commit, and go
+    back to the page with the outcome (or the reason it was refused)."""
+    if not form.validate_on_submit():
+        flash(invalid, "error")
     else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("auth.people_show", user_id=person_id))
+        try:
+            action(form)
+        except PeopleError as error:
+            db.session.rollback()
+            flash(error.translated(), "error")
+        else:
+            db.session.commit()
+            flash(success, "success")
+    return redirect(url_for("auth.people_show", user_id=person.id))
+
+
+def _person(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
 
 
 @bp.route("/people/<int:user_id>/deactivate", methods=["POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_deactivate(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
-    form = DeactivateForm()
-    if not form.validate_on_submit():
-        flash(_("Give a valid leave date."), "error")
-        return redirect(url_for("auth.people_show", user_id=person.id))
-    return _apply(lambda: deactivate_user(person.id, leave_date=form.leave_date.data,
-                                          actor_id=current_user.id, now=utcnow()),
-                  person.id, _("%(name)s is now inactive.", name=person.name))
+    person = _person(user_id)
+    return _person_action(
+        person, DeactivateForm(), _("Give a valid leave date."),
+        lambda form: deactivate_user(person.id, leave_date=form.leave_date.data,
+                                     actor_id=current_user.id, now=utcnow()),
+        _("%(name)s is now inactive.", name=person.name))
 
 
 @bp.route("/people/<int:user_id>/reactivate", methods=["POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_reactivate(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return _apply(lambda: reactivate_user(person.id, actor_id=current_user.id, now=utcnow()),
-                  person.id, _("%(name)s is active again.", name=person.name))
+    person = _person(user_id)
+    return _person_action(
+        person, ConfirmForm(), _("The form expired. Please try again."),
+        lambda form: reactivate_user(person.id, actor_id=current_user.id, now=utcnow()),
+        _("%(name)s is active again.", name=person.name))
 
 
 @bp.route("/people/<int:user_id>/password", methods=["POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_password(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
-    form = SetPasswordForm()
-    if not form.validate_on_submit():
-        flash(_("The password must be at least 8 characters long."), "error")
-        return redirect(url_for("auth.people_show", user_id=person.id))
-    return _apply(lambda: set_password(person.id, form.new_password.data,
-                                       actor_id=current_user.id, now=utcnow()),
-                  person.id, _("The password of %(name)s is set.", name=person.name))
+    person = _person(user_id)
+    return _person_action(
+        person, SetPasswordForm(), _("The password must be at least 8 characters long."),
+        lambda form: set_password(person.id, form.new_password.data,
+                                  actor_id=current_user.id, now=utcnow()),
+        _("The password of %(name)s is set.", name=person.name))
 
 
 @bp.route("/people/<int:user_id>/mentor", methods=["POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_mentor(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
+    person = _person(user_id)
     form = MentorForm()
     form.mentor_id.choices = [SelectChoice(m.id, m.display_name)
                               for m in queries.active_mentor_choices()]
-    if not form.validate_on_submit():
-        flash(_("Choose a mentor and a start date."), "error")
-        return redirect(url_for("auth.people_show", user_id=person.id))
-    return _apply(lambda: assign_mentor(person.id, form.mentor_id.data,
-                                        started_on=form.started_on.data,
-                                        actor_id=current_user.id, now=utcnow()),
-                  person.id, _("The mentor is assigned."))
+    return _person_action(
+        person, form, _("Choose a mentor and a start date."),
+        lambda form: assign_mentor(person.id, form.mentor_id.data,
+                                   started_on=form.started_on.data,
+                                   actor_id=current_user.id, now=utcnow()),
+        _("The mentor is assigned."))
 
 
 @bp.route("/people/<int:user_id>/mentor/end", methods=["POST"])
 @permission_required(Permission.MANAGE_PEOPLE)
 def people_mentor_end(user_id: int):
-    person = db.session.get(User, user_id) or abort(404)
-    form = EndMentorshipForm()
-    if not form.validate_on_submit():
-        flash(_("Give a valid end date."), "error")
-        return redirect(url_for("auth.people_show", user_id=person.id))
-    return _apply(lambda: end_mentorship(person.id, ended_on=form.ended_on.data,
-                                         actor_id=current_user.id, now=utcnow()),
-                  person.id, _("The mentorship has ended."))
+    person = _person(user_id)
+    return _person_action(
+        person, EndMentorshipForm(), _("Give a valid end date."),
+        lambda form: end_mentorship(person.id, ended_on=form.ended_on.data,
+                                    actor_id=current_user.id, now=utcnow()),
+        _("The mentorship has ended."))
 
 
 # --- teams -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from app.auth import rules
+from app.auth.access import safe_next
 from app.auth.roles import Permission, Role, permissions_of, primary_role
 
 
@@ -55,6 +56,4 @@ def test_the_home_page_follows_the_most_senior_role():
     ("javascript:alert(1)", None), ("inbox", None),
 ])
 def test_redirect_targets_stay_on_the_site(target, expected):
-    from app.auth.access import safe_next
-
     assert safe_next(target) == expected
