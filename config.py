@@ -54,6 +54,12 @@ class Config:
     PAGE_SIZE = 25
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # The incentive windmill
+    # a month's negative points stay within this share of its positive points
+    NEGATIVE_SHARE_PERCENT = int(os.environ.get("NEGATIVE_SHARE_PERCENT", "20"))
+    VIOLATION_WINDOW_DAYS = int(os.environ.get("VIOLATION_WINDOW_DAYS", "90"))
+    MANUAL_AWARDS_PER_MONTH = int(os.environ.get("MANUAL_AWARDS_PER_MONTH", "10"))
+
 
 class DevelopmentConfig(Config):
     DEBUG = True

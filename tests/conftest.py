@@ -53,12 +53,17 @@ def _wipe(session) -> None:
     if dialect == "postgresql":
         names = ", ".join(t.name for t in tables)
         session.execute(text(f"TRUNCATE TABLE {names} RESTART IDENTITY CASCADE"))
+        session.commit()
     else:
-        session.execute(text("PRAGMA foreign_keys=OFF"))
-        for table in tables:
-            session.execute(table.delete())
-        session.execute(text("PRAGMA foreign_keys=ON"))
-    session.commit()
+        # the ledger's append-only triggers refuse deletes: build the schema anew
+        session.commit()
+        session.close()
+        with _db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            _db.metadata.drop_all(connection)
+            _db.metadata.create_all(connection)
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 @pytest.fixture()

@@ -59,6 +59,8 @@ def test_chinese_translations_keep_the_placeholders():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         wanted = set(PLACEHOLDER.findall(ids[-1])) | set(PLACEHOLDER.findall(ids[0]))
         for string in strings:
+            # a translation may leave out a value the other language needs (a level's
+            # English name), but never asks for one that is not given
             assert set(PLACEHOLDER.findall(string)) <= wanted, (message.id, string)
-            if not isinstance(message.id, tuple):
-                assert set(PLACEHOLDER.findall(string)) == wanted, (message.id, string)
+            if wanted:
+                assert PLACEHOLDER.findall(string), (message.id, string)

@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 
 from app.auth.access import permission_required
 from app.auth.roles import Permission
+from app.incentives import services  # noqa: F401  (the models, for create_all)
 
 bp = Blueprint("incentives", __name__, template_folder="templates")
 

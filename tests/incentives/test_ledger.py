@@ -1,0 +1,200 @@
+"""The ledger through its services: awards, idempotency, caps, reversals, rollups."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.incentives.ledger import closed_periods
+from app.incentives.models import ClosedPeriod, PointBalance, PointEntry, PointRollup, Rule
+from app.incentives.services import (
+    Award,
+    LedgerError,
+    award,
+    award_batch,
+    confirm_entry,
+    reverse_entry,
+    verify_rollups,
+)
+from app.notifications.models import Notification
+
+
+def _rollup(db, user_id, period, blade):
+    return db.session.get(PointRollup, (user_id, period, blade))
+
+
+def test_an_award_writes_the_entry_its_rollup_and_the_balance(db, defaults, make_user, now):
+    agent = make_user("agent")
+    result = award(Award("quiz.passed", agent.id, "quiz:1", "quiz_attempt", "1", attempt=1),
+                   now=now)
+    db.session.commit()
+    assert result.created and result.entry.points == 20 and result.entry.blade == "growth"
+    assert result.entry.period == "2026-03" and result.entry.rule_version == 1
+    assert _rollup(db, agent.id, "2026-03", "growth").points == 20
+    balance = db.session.get(PointBalance, agent.id)
+    assert (balance.earned, balance.balance, balance.spent) == (20, 20, 0)
+
+
+def test_the_same_key_twice_yields_one_entry(db, defaults, make_user, now):
+    agent = make_user("agent")
+    first = award(Award("quiz.passed", agent.id, "k", "quiz_attempt", attempt=1), now=now)
+    again = award(Award("quiz.passed", agent.id, "k", "quiz_attempt", attempt=1), now=now)
+    assert first.created and not again.created and again.skipped == "duplicate"
+    assert again.entry.id == first.entry.id
+    assert db.session.scalar(select(func.count()).select_from(PointEntry)) == 1
+    assert _rollup(db, agent.id, "2026-03", "growth").points == 20
+
+
+def test_later_attempts_earn_less(db, defaults, make_user, now):
+    agent = make_user("agent")
+    points = [award(Award("quiz.passed", agent.id, f"q{n}", "quiz_attempt", attempt=n),
+                    now=now).entry.points for n in (1, 2, 3)]
+    assert points == [20, 10, 5]
+
+
+def test_the_month_is_the_centres_month(db, defaults, make_user, now):
+    agent = make_user("agent")
+    late_night = datetime(2026, 3, 31, 17, 0, tzinfo=timezone.utc)   # 1 April 01:00 Shanghai
+    entry = award(Award("quiz.passed", agent.id, "x", "quiz_attempt", occurred_at=late_night,
+                        attempt=1), now=now).entry
+    assert entry.period == "2026-04"
+
+
+def test_caps_per_day_and_month(db, defaults, make_user, now):
+    agent = make_user("agent")
+    first = award(Award("kbi.checklist_completed", agent.id, "d1", "kbi"), now=now)
+    second = award(Award("kbi.checklist_completed", agent.id, "d2", "kbi"), now=now)
+    tomorrow = award(Award("kbi.checklist_completed", agent.id, "d3", "kbi",
+                           occurred_at=now + timedelta(days=1)), now=now)
+    assert first.created and second.skipped == "daily_cap" and tomorrow.created
+    star = [award(Award("service_star.won", agent.id, f"s{n}", "service_star"), now=now)
+            for n in (1, 2)]
+    assert star[0].created and star[1].skipped == "monthly_cap"
+
+
+def test_a_switched_off_rule_awards_nothing(db, defaults, make_user, now):
+    agent = make_user("agent")
+    db.session.scalar(select(Rule).where(Rule.event == "quiz.passed")).is_active = False
+    assert award(Award("quiz.passed", agent.id, "q", "quiz_attempt"), now=now).skipped == "rule_off"
+    assert award(Award("no.such", agent.id, "n", "x"), now=now).skipped == "no_rule"
+
+
+def test_negative_points_are_bounded_by_the_months_positive(db, defaults, make_user, now, app):
+    agent = make_user("agent")
+    assert award(Award("violation.deduction", agent.id, "v0", "violation"),
+                 now=now).skipped == "negative_cap"
+    award(Award("promotion", agent.id, "p", "x"), now=now)            # unknown: nothing
+    award(Award("career.promotion", agent.id, "p1", "promotion"), now=now)   # +300
+    first = award(Award("violation.deduction", agent.id, "v1", "violation"), now=now)
+    second = award(Award("violation.deduction", agent.id, "v2", "violation"), now=now)
+    assert first.entry.points == -50 and second.entry.points == -10   # 20 % of 300 = 60
+    assert award(Award("violation.deduction", agent.id, "v3", "violation"),
+                 now=now).skipped == "negative_cap"
+
+
+def test_pending_entries_count_only_once_confirmed(db, defaults, make_user, now):
+    agent = make_user("agent")
+    entry = award(Award("customer_praise.verified", agent.id, "praise:1", "praise",
+                        pending=True), now=now).entry
+    assert entry.status == "pending" and _rollup(db, agent.id, "2026-03", "recognition") is None
+    confirm_entry(entry.id, now=now)
+    assert _rollup(db, agent.id, "2026-03", "recognition").points == 30
+    with pytest.raises(LedgerError):
+        confirm_entry(entry.id, now=now)
+
+
+def test_a_reversal_is_a_new_entry_and_the_original_stays(db, defaults, make_user, now):
+    agent = make_user("agent")
+    lead = make_user("team_lead")
+    entry = award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now).entry
+    reversal = reverse_entry(entry.id, reason="graded twice", actor_id=lead.id, now=now)
+    db.session.commit()
+    assert reversal.points == -20 and reversal.reverses_id == entry.id
+    assert entry.points == 20 and entry.status == "reversed"
+    assert _rollup(db, agent.id, "2026-03", "growth").points == 0
+    assert db.session.get(PointBalance, agent.id).earned == 0
+    with pytest.raises(LedgerError):
+        reverse_entry(entry.id, reason="again", actor_id=lead.id, now=now)
+    with pytest.raises(LedgerError):
+        reverse_entry(reversal.id, reason="undo", actor_id=lead.id, now=now)
+    assert verify_rollups() == []
+
+
+def test_corrections_never_land_in_a_closed_month(db, defaults, make_user, now):
+    agent = make_user("agent")
+    february = datetime(2026, 2, 10, 3, 0, tzinfo=timezone.utc)
+    entry = award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1,
+                        occurred_at=february), now=february).entry
+    db.session.add(ClosedPeriod(period="2026-02", closed_at=now))
+    db.session.flush()
+    assert closed_periods() == {"2026-02"}
+    reversal = reverse_entry(entry.id, reason="wrong agent", actor_id=None, now=now)
+    late = award(Award("quiz.passed", agent.id, "late", "quiz_attempt", attempt=1,
+                       occurred_at=february), now=now).entry
+    assert reversal.period == "2026-03" and late.period == "2026-03"
+    assert _rollup(db, agent.id, "2026-02", "growth").points == 20
+
+
+def test_the_database_refuses_to_change_or_delete_entries(db, defaults, make_user, now):
+    agent = make_user("agent")
+    entry = award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now).entry
+    db.session.commit()
+    for statement in (f"UPDATE point_entries SET points = 999 WHERE id = {entry.id}",
+                      f"DELETE FROM point_entries WHERE id = {entry.id}",
+                      f"UPDATE point_entries SET status = 'pending' WHERE id = {entry.id}"):
+        with pytest.raises(DBAPIError):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    assert db.session.get(PointEntry, entry.id).points == 20
+
+
+def test_a_balance_cannot_go_negative_in_the_database(db, defaults, make_user, now):
+    agent = make_user("agent")
+    award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now)
+    db.session.commit()
+    with pytest.raises(IntegrityError):
+        db.session.execute(text(f"UPDATE point_balances SET balance = balance - 21 "
+                                f"WHERE user_id = {agent.id}"))
+    db.session.rollback()
+
+
+def test_a_batch_writes_the_same_as_single_awards(db, defaults, make_user, now):
+    agents = [make_user("agent") for _ in range(3)]
+    awards = [Award("qa.evaluation", a.id, f"qa:{a.id}:{n}", "qa_evaluation", score=s)
+              for a in agents for n, s in enumerate((96, 91, 85, 70))]
+    awards.append(awards[0])                                   # a repeat in the batch
+    result = award_batch(awards, now=now)
+    again = award_batch(awards, now=now)
+    db.session.commit()
+    assert result.created == 9 and result.skipped["no_points"] == 3 and result.duplicates == 1
+    assert again.created == 0
+    for agent in agents:
+        assert _rollup(db, agent.id, "2026-03", "goal").points == 35
+    assert verify_rollups() == []
+
+
+def test_verify_reports_a_rollup_that_drifted(db, defaults, make_user, now):
+    agent = make_user("agent")
+    award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now)
+    _rollup(db, agent.id, "2026-03", "growth").points = 25
+    db.session.flush()
+    [difference] = verify_rollups()
+    assert difference["ledger"] == 20 and difference["rollup"] == 25
+
+
+def test_reaching_a_level_sends_a_notice(db, defaults, make_user, now):
+    agent = make_user("agent")
+    award(Award("career.promotion", agent.id, "p", "promotion"), now=now)   # 300 ≥ 200
+    messages = db.session.scalars(select(Notification.params)
+                                  .where(Notification.user_id == agent.id)).all()
+    assert {"level_en": "Rising Star", "level_zh": "服务新星"} in messages
+
+
+def test_manual_points_stay_within_the_rules_bounds(db, defaults, make_user, now):
+    agent = make_user("agent")
+    with pytest.raises(LedgerError):
+        award(Award("manual.recognition", agent.id, "m", "manual", points=51), now=now)
+    assert award(Award("manual.recognition", agent.id, "m", "manual", points=50),
+                 now=now).entry.points == 50
