@@ -77,6 +77,9 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("training.index", "GET"): ("/training/", None, everyone(200)),
     ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
     ("incentives.index", "GET"): ("/windmill/", None, everyone(200)),
+    # --- incentives: ledger pages, rules, recognitions (lead) ---
+    # --- incentives: rewards, redemptions, violations, coaching (helper B) ---
+    # --- incentives: badges, levels, Open Badges, Service Star (helper C) ---
     ("leaderboard.index", "GET"): ("/leaderboard/", None, everyone(200)),
     ("qa.index", "GET"): ("/qa/", None, PEOPLE_VIEWERS),
     ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
