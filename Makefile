@@ -43,6 +43,7 @@ catalogues: install
 ## Production: gunicorn behind the same wsgi.py (SECRET_KEY and DATABASE_URL must be set).
 serve: install translations
 	PINWHEEL_CONFIG=production $(BIN)/flask db upgrade
+	PINWHEEL_CONFIG=production $(BIN)/flask incentives install-defaults
 	PINWHEEL_CONFIG=production $(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-0.0.0.0:8000} --access-logfile - wsgi:app
 
 clean:

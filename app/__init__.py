@@ -119,9 +119,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.incentives.cli import incentives_cli, points_cli
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    for group in (users_cli, demo_cli, points_cli, incentives_cli):
+        app.cli.add_command(group)
 
 
 def _register_templating(app: Flask) -> None:

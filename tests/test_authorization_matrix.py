@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from app.auth.roles import Role
+from app.incentives.services import Award, award, install_defaults
 from app.notifications.services import notify
 
 ACTORS = ("anonymous", "agent", "mentor", "team_lead", "qa_analyst", "trainer", "admin")
@@ -78,6 +79,20 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
     ("incentives.index", "GET"): ("/windmill/", None, everyone(200)),
     # --- incentives: ledger pages, rules, recognitions (lead) ---
+    ("incentives.person_show", "GET"): ("/windmill/people/{target}", None, PEOPLE_VIEWERS),
+    ("incentives.team_show", "GET"): ("/windmill/teams/{team}", None, PEOPLE_VIEWERS),
+    ("incentives.recognition_create", "GET"): ("/windmill/recognitions/new", None,
+                                               only({"team_lead": 200, "admin": 200})),
+    ("incentives.recognition_create", "POST"): ("/windmill/recognitions/new", {},
+                                                only({"team_lead": 200, "admin": 200})),
+    ("incentives.rule_list", "GET"): ("/windmill/rules", None,
+                                      only({"trainer": 200, "admin": 200})),
+    ("incentives.rule_edit", "GET"): ("/windmill/rules/{rule}", None,
+                                      only({"trainer": 200, "admin": 200})),
+    ("incentives.rule_edit", "POST"): ("/windmill/rules/{rule}", {},
+                                       only({"trainer": 200, "admin": 200})),
+    ("incentives.entry_reverse", "POST"): ("/windmill/entries/{entry}/reverse", {},
+                                           only({"trainer": 302, "admin": 302})),
     # --- incentives: rewards, redemptions, violations, coaching (helper B) ---
     # --- incentives: badges, levels, Open Badges, Service Star (helper C) ---
     ("leaderboard.index", "GET"): ("/leaderboard/", None, everyone(200)),
@@ -111,16 +126,19 @@ def world(make_user, make_team, now, db):
     actors = {role.value: make_user(role, team=home) for role in Role}
     target = make_user(Role.AGENT, team=other, hire_date=date(2024, 1, 1))
     notification = notify(target.id, "Hello", now=now)
+    install_defaults(now=now)
+    entry = award(Award("quiz.passed", target.id, "matrix", "quiz_attempt", attempt=1),
+                  now=now).entry
+    rule = entry.rule_id
     db.session.commit()
     return {"actors": actors, "target": target.id, "team": other.id,
-            "notification": notification.id}
+            "notification": notification.id, "rule": rule, "entry": entry.id}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[1]} {r[0]}")
 def test_route_answers_each_role_as_decided(app, world, route):
     template, data, expected = MATRIX[route]
-    url = template.format(target=world["target"], team=world["team"],
-                          notification=world["notification"])
+    url = template.format(**{key: value for key, value in world.items() if key != "actors"})
     for actor in ACTORS:
         client = app.test_client()
         if actor != "anonymous":

@@ -20,6 +20,9 @@ AUDIT_ACTIONS = {
     "team.create": _l("Team created"),
     "team.update": _l("Team changed"),
     "roster.import": _l("Roster imported"),
+    "rule.change": _l("Point rule changed"),
+    "points.manual_award": _l("Recognition given"),
+    "points.reverse": _l("Points reversed"),
 }
 
 AUDIT_SENTENCES = {
@@ -35,6 +38,9 @@ AUDIT_SENTENCES = {
     "team.create": N_("%(actor)s created a team."),
     "team.update": N_("%(actor)s changed a team."),
     "roster.import": N_("%(actor)s imported a roster."),
+    "rule.change": N_("%(actor)s changed a point rule."),
+    "points.manual_award": N_("%(actor)s gave %(subject)s a recognition."),
+    "points.reverse": N_("%(actor)s reversed points of %(subject)s."),
 }
 # An action some package forgot to name here still shows, untranslated.
 UNNAMED_ACTION = N_("%(actor)s: %(action)s")

@@ -42,6 +42,7 @@ class Permission(StrEnum):
     USE_QA = "use_qa"
     USE_SCENARIOS = "use_scenarios"
     ADMIN_LTI = "admin_lti"
+    MANAGE_INCENTIVES = "manage_incentives"        # rules, badges, levels, rewards, reversals
 
 
 _EVERYONE = {
@@ -60,7 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _EVERYONE | {Permission.VIEW_ALL_AGENTS, Permission.USE_QA, Permission.VIEW_PEOPLE}
     ),
     Role.TRAINER: frozenset(
-        _EVERYONE | {Permission.VIEW_ALL_AGENTS, Permission.VIEW_PEOPLE, Permission.USE_QA}
+        _EVERYONE | {Permission.VIEW_ALL_AGENTS, Permission.VIEW_PEOPLE, Permission.USE_QA,
+                     Permission.MANAGE_INCENTIVES}
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -11,7 +11,7 @@
       return {
         label: s.label,
         data: spec.percent ? s.data.map(function (v) { return Math.round(v * 1000) / 10; }) : s.data,
-        backgroundColor: palette[i % palette.length],
+        backgroundColor: spec.type === "radar" ? "rgba(23, 190, 187, 0.25)" : palette[i % palette.length],
         borderColor: palette[i % palette.length],
         tension: 0.25
       };
@@ -24,7 +24,7 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: datasets.length > 1 } },
-        scales: spec.type === "radar" ? {} : { y: { beginAtZero: true } }
+        scales: spec.type === "radar" ? { r: { beginAtZero: true } } : { y: { beginAtZero: true } }
       }
     });
   });
