@@ -6,6 +6,7 @@ worker processes and hosts share them.
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -59,6 +60,10 @@ class Config:
     NEGATIVE_SHARE_PERCENT = int(os.environ.get("NEGATIVE_SHARE_PERCENT", "20"))
     VIOLATION_WINDOW_DAYS = int(os.environ.get("VIOLATION_WINDOW_DAYS", "90"))
     MANUAL_AWARDS_PER_MONTH = int(os.environ.get("MANUAL_AWARDS_PER_MONTH", "10"))
+    # how the Service Star composite weighs its parts (JSON in the environment)
+    SERVICE_STAR_WEIGHTS = json.loads(os.environ.get(
+        "SERVICE_STAR_WEIGHTS",
+        '{"qa": 0.4, "praise": 0.25, "mystery_shopper": 0.2, "lead_rating": 0.15}'))
 
 
 class DevelopmentConfig(Config):

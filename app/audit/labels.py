@@ -23,6 +23,26 @@ AUDIT_ACTIONS = {
     "rule.change": _l("Point rule changed"),
     "points.manual_award": _l("Recognition given"),
     "points.reverse": _l("Points reversed"),
+    "reward.create": _l("Reward added to the catalogue"),
+    "reward.update": _l("Reward changed"),
+    "redemption.approve": _l("Reward redemption approved"),
+    "redemption.reject": _l("Reward redemption rejected"),
+    "redemption.fulfil": _l("Reward handed over"),
+    "violation.record": _l("Violation recorded"),
+    "coaching_task.complete": _l("Coaching task done"),
+    "badge_class.create": _l("Badge created"),
+    "badge_class.update": _l("Badge changed"),
+    "badge.grant": _l("Badge granted"),
+    "badge.revoke": _l("Badge withdrawn"),
+    "level.create": _l("Level added"),
+    "level.update": _l("Level changed"),
+    "level.delete": _l("Level removed"),
+    "service_star.propose": _l("Service Stars proposed"),
+    "service_star.confirm": _l("Service Star confirmed"),
+    "service_star.decline": _l("Service Star nomination declined"),
+    "service_model.propose": _l("Service Models proposed"),
+    "service_model.confirm": _l("Service Model confirmed"),
+    "service_model.decline": _l("Service Model nomination declined"),
 }
 
 AUDIT_SENTENCES = {
@@ -41,6 +61,29 @@ AUDIT_SENTENCES = {
     "rule.change": N_("%(actor)s changed a point rule."),
     "points.manual_award": N_("%(actor)s gave %(subject)s a recognition."),
     "points.reverse": N_("%(actor)s reversed points of %(subject)s."),
+    "reward.create": N_("%(actor)s added a reward to the catalogue."),
+    "reward.update": N_("%(actor)s changed a reward in the catalogue."),
+    "redemption.approve": N_("%(actor)s approved a reward redemption of %(subject)s."),
+    "redemption.reject": N_("%(actor)s rejected a reward redemption of %(subject)s and "
+                            "refunded the points."),
+    "redemption.fulfil": N_("%(actor)s handed over a redeemed reward to %(subject)s."),
+    "violation.record": N_("%(actor)s recorded a violation of the service standard by "
+                           "%(subject)s."),
+    "coaching_task.complete": N_("%(actor)s completed a coaching task for %(subject)s."),
+    "badge_class.create": N_("%(actor)s created a badge."),
+    "badge_class.update": N_("%(actor)s changed a badge."),
+    "badge.grant": N_("%(actor)s granted a badge to %(subject)s."),
+    "badge.revoke": N_("%(actor)s withdrew a badge of %(subject)s and reversed its points."),
+    "level.create": N_("%(actor)s added a level to the ladder."),
+    "level.update": N_("%(actor)s changed a level of the ladder."),
+    "level.delete": N_("%(actor)s removed a level from the ladder."),
+    "service_star.propose": N_("%(actor)s proposed the Service Stars of a month."),
+    "service_star.confirm": N_("%(actor)s confirmed %(subject)s as Service Star of the month."),
+    "service_star.decline": N_("%(actor)s declined the Service Star nomination of %(subject)s."),
+    "service_model.propose": N_("%(actor)s proposed the Service Models of a year."),
+    "service_model.confirm": N_("%(actor)s confirmed %(subject)s as Service Model of the year."),
+    "service_model.decline": N_("%(actor)s declined the Service Model nomination of "
+                                "%(subject)s."),
 }
 # An action some package forgot to name here still shows, untranslated.
 UNNAMED_ACTION = N_("%(actor)s: %(action)s")

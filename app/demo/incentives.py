@@ -12,10 +12,9 @@ from app.auth.queries import mentors_of
 from app.auth.roles import Role
 from app.centre.periods import centre_tz, month_first_day, period_of_date, previous_period
 from app.database import db
-from app.incentives.ledger import Award, award_batch, reverse_entry
+from app.incentives.services import Award, award_batch, install_defaults, reverse_entry
 from app.incentives.manual import grant_recognition
 from app.incentives.models import PointEntry
-from app.incentives.services import install_defaults
 
 MONTHS = 6
 

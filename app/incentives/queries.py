@@ -40,6 +40,7 @@ SOURCE_LABELS = {
     "praise": _l("Customer praise"),
     "mystery_shopper": _l("Mystery shopper"),
     "service_star": _l("Service Star"),
+    "service_model": _l("Service Model"),
     "kbi": _l("KBI checklist"),
     "suggestion": _l("Improvement suggestion"),
     "promotion": _l("Promotion"),

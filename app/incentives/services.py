@@ -1,21 +1,64 @@
 """The incentive windmill's write side, as other packages call it.
 
 Every point in the product is awarded through `award` (or `award_batch`); nothing else
-writes the ledger. See `ledger.py` for the ledger itself.
+writes the ledger. After points count, the automatic badges whose criteria follow that
+event are checked in the same transaction. See `ledger.py` for the ledger itself.
 """
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.database import db
+from app.incentives import ledger
+from app.incentives.badges import check_automatic_badges
 from app.incentives.defaults import install_defaults
 from app.incentives.ledger import (
     Award,
     AwardResult,
     BatchResult,
     LedgerError,
-    award,
-    award_batch,
-    confirm_entry,
     reverse_entry,
     verify_rollups,
 )
+from app.incentives.models import BadgeClass, PointEntry
 from app.incentives.rules import Blade, EntryStatus, Event
+
+
+def _badge_events() -> set[str]:
+    """The events some active automatic badge counts."""
+    return {badge.criteria.get("event") for badge in db.session.scalars(
+        select(BadgeClass).where(BadgeClass.kind == "automatic",
+                                 BadgeClass.is_active.is_(True)))}
+
+
+def award(item: Award, *, now: datetime) -> AwardResult:
+    """Record the points of one event, then check the automatic badges it may complete."""
+    result = ledger.award(item, now=now)
+    if result.created and result.entry.status == EntryStatus.CONFIRMED.value \
+            and item.event in _badge_events():
+        check_automatic_badges(item.user_id, item.event, now=now)
+    return result
+
+
+def award_batch(items: list[Award], *, now: datetime) -> BatchResult:
+    """Record many events, then check the automatic badges once per person and event."""
+    result = ledger.award_batch(items, now=now)
+    events = _badge_events()
+    if result.created and events:
+        for user_id, event in sorted({(i.user_id, i.event) for i in items if i.event in events}):
+            check_automatic_badges(user_id, event, now=now)
+    return result
+
+
+def confirm_entry(entry_id: int, *, now: datetime) -> PointEntry:
+    """A pending entry is verified and counts; its automatic badges are checked."""
+    entry = ledger.confirm_entry(entry_id, now=now)
+    if entry.event in _badge_events():
+        check_automatic_badges(entry.user_id, entry.event, now=now)
+    return entry
+
 
 __all__ = ["Award", "AwardResult", "BatchResult", "Blade", "EntryStatus", "Event",
            "LedgerError", "award", "award_batch", "confirm_entry", "install_defaults",
