@@ -12,9 +12,26 @@ from app.auth.queries import mentors_of
 from app.auth.roles import Role
 from app.centre.periods import centre_tz, month_first_day, period_of_date, previous_period
 from app.database import db
-from app.incentives.services import Award, award_batch, install_defaults, reverse_entry
+from app.incentives.badges import grant_badge
 from app.incentives.manual import grant_recognition
-from app.incentives.models import PointEntry
+from app.incentives.models import (
+    BadgeAward,
+    BadgeClass,
+    PointEntry,
+    Redemption,
+    Reward,
+    ServiceStarNomination,
+    Violation,
+)
+from app.incentives.rewards import (
+    approve_redemption,
+    create_reward,
+    fulfil_redemption,
+    request_redemption,
+)
+from app.incentives.services import Award, award_batch, install_defaults, reverse_entry
+from app.incentives.stars import confirm_nomination, propose_service_stars
+from app.incentives.violations import record_violation
 
 MONTHS = 6
 
@@ -151,3 +168,66 @@ def _correction(now: datetime) -> int:
                   actor_id=trainer.id if trainer else None, now=now,
                   idempotency_key="demo:correction")
     return 1
+
+
+# --- rewards, violations, badges and Service Stars --------------------------------------
+
+DEMO_REWARDS = [
+    ("Cinema tickets for two", "双人电影票", 300, None),
+    ("Extra half day off", "额外半天调休", 800, 20),
+    ("Ergonomic headset", "人体工学耳麦", 1200, 5),
+    ("Team dinner voucher", "班组聚餐券", 2000, None),
+    ("Book of your choice", "自选图书一本", 150, None),
+]
+
+
+def load_rewards_and_honours(today: date, now: datetime) -> dict:
+    """The catalogue and a few redemptions, violations on the ladder, granted badges, and the
+    Service Stars of last month, proposed and confirmed. Each part runs once."""
+    done = {"rewards": 0, "redemptions": 0, "violations": 0, "badges": 0, "stars": 0}
+    trainer = db.session.scalar(select(User).where(User.employee_number == "8001"))
+    if trainer is None:
+        return done
+    if not db.session.scalar(select(Reward.id).limit(1)):
+        for name_en, name_zh, cost, stock in DEMO_REWARDS:
+            create_reward(name_en=name_en, name_zh=name_zh, cost=cost, stock=stock,
+                          actor_id=trainer.id, now=now)
+            done["rewards"] += 1
+    if not db.session.scalar(select(Redemption.id).limit(1)):
+        rewards = list(db.session.scalars(select(Reward).order_by(Reward.cost)))
+        for n, number in enumerate(("1105", "2106", "3107")):
+            agent = db.session.scalar(select(User).where(User.employee_number == number))
+            redemption = request_redemption(agent.id, rewards[0].id, now=now)
+            if n >= 1:
+                approve_redemption(redemption.id, actor_id=trainer.id, now=now)
+            if n == 2:
+                fulfil_redemption(redemption.id, actor_id=trainer.id, now=now)
+            done["redemptions"] += 1
+    if not db.session.scalar(select(Violation.id).limit(1)):
+        lead = db.session.scalar(select(User).where(User.employee_number == "1100"))
+        agent = db.session.scalar(select(User).where(User.employee_number == "1108"))
+        for days_ago, rule, evidence in (
+                (40, "forbidden_phrase", "通话录音 2026-0917-118：对客户说“这个我们没有办法”。"),
+                (6, "disclosure_without_verification",
+                 "Call 1108-22: read out the account balance before verifying the caller.")):
+            record_violation(agent.id, sop_rule=rule, evidence=evidence,
+                             occurred_on=today - timedelta(days=days_ago), actor_id=lead.id,
+                             now=now)
+            done["violations"] += 1
+    if not db.session.scalar(select(BadgeAward.id).where(BadgeAward.granted_by_id.is_not(None))
+                             .limit(1)):
+        smile = db.session.scalar(select(BadgeClass).where(BadgeClass.code == "smile_star"))
+        lead = db.session.scalar(select(User).where(User.employee_number == "2100"))
+        agent = db.session.scalar(select(User).where(User.employee_number == "2105"))
+        if smile and lead and agent:
+            grant_badge(smile.id, agent.id, lead.id, "来电客户专门表扬她的笑声和耐心。", now,
+                        token="demo-smile")
+            done["badges"] += 1
+    last_month = previous_period(period_of_date(today))
+    if not db.session.scalar(select(ServiceStarNomination.id).where(
+            ServiceStarNomination.period == last_month)):
+        nominations = propose_service_stars(last_month, now=now, count=3, actor_id=trainer.id)
+        for nomination in nominations[:2]:
+            confirm_nomination(nomination.id, trainer.id, now)
+            done["stars"] += 1
+    return done
