@@ -12,6 +12,7 @@ from app.auth.roles import Role
 from app.centre.periods import month_first_day, month_last_day, period_of_date, previous_period
 from app.database import db
 from app.extensions import cache
+from app.incentives.queries import windmill_of
 from app.notifications.models import Notification
 
 NEW_AGENT_DAYS = 90  # onboarding plus three months of monthly deepening (domain.md §3)
@@ -25,7 +26,10 @@ def agent_home(user: User, today: date) -> dict:
         select(Notification).where(Notification.user_id == user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(5)
     ).all()
+    windmill = windmill_of(user.id, period_of_date(today))
     return {
+        "month_points": windmill["month_total"],
+        "level": windmill["level"],
         "team": team,
         "lead": team.lead if team else None,
         "mentor": mentors.get(user.id),

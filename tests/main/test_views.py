@@ -11,6 +11,8 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.roles import Role
 from app.auth.services import assign_mentor, deactivate_user
+from app.database import utcnow
+from app.incentives.services import Award, award, install_defaults
 from app.notifications.services import notify
 
 
@@ -164,3 +166,14 @@ def test_the_attrition_figures_are_cached_until_the_people_change(db, make_user,
     deactivate_user(agent.id, leave_date=date(2026, 3, 10), actor_id=None, now=now)
     db.session.commit()
     assert attrition_trend(today)[-1]["leavers"] == 1
+
+
+def test_the_agent_home_shows_this_months_points_and_level(client, login_as, db):
+    agent = login_as(Role.AGENT)
+    install_defaults(now=utcnow())
+    # at the real current time, so that it falls in the month the home page shows
+    award(Award("career.promotion", agent.id, "p", "promotion"), now=utcnow())
+    db.session.commit()
+    page = client.get("/home/agent").get_data(as_text=True)
+    assert "300 points this month" in page and "Rising Star" in page
+
