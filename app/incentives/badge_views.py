@@ -17,14 +17,20 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import permission_required, role_required
 from app.auth.roles import Permission, Role
-from app.centre.periods import PeriodError, centre_tz, parse_period, period_of, previous_period
+from app.centre.periods import (
+    PeriodError,
+    centre_tz,
+    parse_period,
+    period_of,
+    previous_period,
+)
 from app.database import db, utcnow
 from app.incentives import badges, openbadges, stars
 from app.incentives.badges import BadgeError, BadgeValues, LevelError
@@ -373,8 +379,9 @@ def _proposed(propose, period: str, args: dict):
     else:
         db.session.commit()
         if found:
-            flash(_("%(count)s people are proposed for %(period)s.", count=len(found),
-                    period=period), "success")
+            flash(ngettext("%(num)d person is proposed for %(period)s.",
+                           "%(num)d people are proposed for %(period)s.", len(found),
+                           period=period), "success")
         else:
             flash(_("Nobody has results for %(period)s yet.", period=period), "info")
     return redirect(url_for("incentives.star_list", **args))

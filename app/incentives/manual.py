@@ -96,6 +96,8 @@ def reverse_points(entry_id: int, *, reason: str, actor_id: int, now: datetime) 
                  target_type="point_entry", target_id=entry.id,
                  details={"points": entry.points, "reason": reason.strip(),
                           "reversal_id": reversal.id if reversal else None})
-    notify(entry.user_id, N_("%(points)s points were taken back: %(reason)s"),
-           params={"points": entry.points, "reason": reason.strip()}, link="/windmill/", now=now)
+    message = (N_("%(points)s points were taken back: %(reason)s") if entry.points > 0 else
+               N_("A deduction of %(points)s points was taken back: %(reason)s"))
+    notify(entry.user_id, message, params={"points": abs(entry.points), "reason": reason.strip()},
+           link="/windmill/", now=now)
     return reversal or entry

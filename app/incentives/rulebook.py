@@ -52,8 +52,7 @@ def check_new_terms(rule: Rule, terms: RuleTerms) -> None:
     try:
         rules.check_terms(rule.event, terms)
     except RuleError as error:
-        raise RuleChangeError(N_("These terms cannot work: %(reason)s."),
-                              reason=str(error)) from error
+        raise RuleChangeError(str(error)) from error
 
 
 def _replayable(rule: Rule) -> list[PointEntry]:

@@ -68,26 +68,31 @@ class RuleTerms:
 
 
 class RuleError(ValueError):
-    """A rule's terms that cannot work."""
+    """A rule's terms that cannot work. The message is an English msgid."""
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogues (translated where it is shown)."""
+    return message
 
 
 def check_terms(event: str, terms: RuleTerms) -> None:
     if terms.points < 0 and event not in NEGATIVE_EVENTS:
-        raise RuleError("only violation rules may take points away")
+        raise RuleError(N_("Only violation rules may take points away."))
     if terms.points > 0 and event in NEGATIVE_EVENTS:
-        raise RuleError("a violation rule takes points away: give a negative value")
+        raise RuleError(N_("A violation rule takes points away: give a negative value."))
     for cap in (terms.daily_cap, terms.monthly_cap):
         if cap is not None and cap < 1:
-            raise RuleError("a cap must be at least 1")
+            raise RuleError(N_("A cap must be at least 1."))
     bands = terms.params.get("bands")
     if bands is not None:
         floors = [floor for floor, _points in bands]
         if floors != sorted(floors, reverse=True):
-            raise RuleError("score bands go from the highest floor down")
+            raise RuleError(N_("Score bands go from the highest floor down."))
     diminishing = terms.params.get("diminishing")
     if diminishing is not None and (not diminishing or any(not 0 <= p <= 100
                                                             for p in diminishing)):
-        raise RuleError("diminishing percentages lie between 0 and 100")
+        raise RuleError(N_("Diminishing percentages lie between 0 and 100."))
 
 
 def points_for(terms: RuleTerms, *, attempt: int | None = None,
