@@ -3,8 +3,8 @@
     .venv/bin/python bench/roster_import.py [--people 4000] [--teams 250]
 
 Builds the teams and a roster CSV (GB18030, Chinese headers) in a temporary SQLite database
-(or an empty database at DATABASE_URL), times the first import (everyone new) and the re-import (nothing changes),
-and prints figures; the last line is `name=value`.
+(or an empty database at DATABASE_URL), times the first import (everyone new) and the
+re-import (nothing changes), and prints figures; the last line is `name=value`.
 """
 from __future__ import annotations
 

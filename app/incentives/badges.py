@@ -27,7 +27,7 @@ from app.centre.periods import centre_tz, period_of, previous_period
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
-from app.incentives.ledger import Award, LedgerError, award, reverse_entry
+from app.incentives.ledger import Award, LedgerError, award, not_a_reversal, reverse_entry
 from app.incentives.models import BadgeAward, BadgeClass, Level, PointEntry, Rule
 from app.incentives.rules import Blade, EntryStatus, Event
 from app.notifications.services import notify
@@ -365,7 +365,7 @@ def _reached_windows(badge: BadgeClass, user_id: int, now: datetime) -> list[str
     needed = max(int(criteria.get("count") or 1), 1)
     counted = [PointEntry.user_id == user_id, PointEntry.event == criteria["event"],
                PointEntry.status == EntryStatus.CONFIRMED.value,
-               PointEntry.reverses_id.is_(None)]
+               not_a_reversal()]
     if criteria.get("min_score") is not None:
         counted.append(PointEntry.details["score"].as_float() >= float(criteria["min_score"]))
     if criteria.get("window") == "ever":

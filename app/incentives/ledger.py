@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
 from app.database import db
@@ -76,11 +77,6 @@ class BatchResult:
 
 # --- helpers ------------------------------------------------------------------------------
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 def terms_of(rule: Rule) -> RuleTerms:
     return RuleTerms(points=rule.points, blade=rules.Blade(rule.blade), is_active=rule.is_active,
                      daily_cap=rule.daily_cap, monthly_cap=rule.monthly_cap,
@@ -99,42 +95,70 @@ def effective_period(occurred_at: datetime, now: datetime, tz: ZoneInfo,
     return period_of(now, tz) if period in closed else period
 
 
-def _rollup_upsert():
-    stmt = _insert(PointRollup)
-    excluded = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[PointRollup.user_id, PointRollup.period, PointRollup.blade],
-        set_={
-            "points": PointRollup.points + excluded.points,
-            "positive": PointRollup.positive + excluded.positive,
-            "negative": PointRollup.negative + excluded.negative,
-            "entries": PointRollup.entries + excluded.entries,
-            "last_changed_at": case(
-                (excluded.last_changed_at > PointRollup.last_changed_at,
-                 excluded.last_changed_at),
-                else_=PointRollup.last_changed_at),
-        },
-    )
+# --- writing many rows fast ----------------------------------------------------------------
+# The ledger's writes are INSERT … ON CONFLICT statements, on SQLite and PostgreSQL alike.
+# SQLAlchemy neither caches its dialect-specific ON CONFLICT constructs (each call would build
+# and compile them again) nor is cheap per row in a bulk INSERT … RETURNING: for the ledger
+# that costs more than the database's own work. So these statements go to the driver as SQL,
+# many rows per statement, after the columns' own type conversions (UTC times, JSON).
+
+_ROWS_PER_STATEMENT = 1000   # × 17 columns: within SQLite's and PostgreSQL's bound-parameter limits
+
+_ENTRY_ON_CONFLICT = "ON CONFLICT (idempotency_key) DO NOTHING"
+_ROLLUP_ON_CONFLICT = """ON CONFLICT (user_id, period, blade) DO UPDATE SET
+    points = point_rollups.points + excluded.points,
+    positive = point_rollups.positive + excluded.positive,
+    negative = point_rollups.negative + excluded.negative,
+    entries = point_rollups.entries + excluded.entries,
+    last_changed_at = CASE WHEN excluded.last_changed_at > point_rollups.last_changed_at
+                           THEN excluded.last_changed_at ELSE point_rollups.last_changed_at END"""
+# a deduction or reversal never takes the spendable balance below zero
+_BALANCE_ON_CONFLICT = """ON CONFLICT (user_id) DO UPDATE SET
+    earned = point_balances.earned + excluded.earned,
+    balance = CASE WHEN point_balances.balance + excluded.earned < 0 THEN 0
+                   ELSE point_balances.balance + excluded.earned END"""
 
 
-def _balance_upsert():
-    stmt = _insert(PointBalance)
-    excluded = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[PointBalance.user_id],
-        set_={
-            "earned": PointBalance.earned + excluded.earned,
-            # a deduction or reversal never takes the spendable balance below zero
-            "balance": case((PointBalance.balance + excluded.earned < 0, 0),
-                            else_=PointBalance.balance + excluded.earned),
-        },
-    )
+def _insert_rows(table, rows: list[dict], *, on_conflict: str,
+                 returning: str | None = None) -> list:
+    """INSERT the rows (dicts with the same keys) with `on_conflict`; the RETURNING rows."""
+    if not rows:
+        return []
+    connection = db.session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
+    converters = [(i, convert) for i, name in enumerate(names)
+                  if (convert := table.c[name].type.dialect_impl(dialect)
+                      .bind_processor(dialect)) is not None]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    one_row = "(" + ", ".join([mark] * len(names)) + ")"
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    tail = f" {on_conflict}" + (f" RETURNING {returning}" if returning else "")
+    returned = []
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        part = rows[start:start + _ROWS_PER_STATEMENT]
+        params = []
+        converted: dict[int, tuple] = {}   # column → (value, converted): repeats are common
+        for row in part:
+            values = list(values_of(row))
+            for i, convert in converters:
+                value = values[i]
+                last = converted.get(i)
+                if last is not None and last[0] is value:
+                    values[i] = last[1]
+                else:
+                    values[i] = convert(value)
+                    converted[i] = (value, values[i])
+            params.extend(values)
+        result = connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
+                                            tuple(params))
+        if returning:
+            returned.extend(result.all())
+    return returned
 
 
-def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> None:
-    """Add confirmed points to the rollups and balances: (user, period, blade, points, at)."""
-    if not changes:
-        return
+def _rollup_rows(changes) -> tuple[list[dict], dict[int, int]]:
     rollups: dict[tuple, dict] = {}
     balances: dict[int, int] = defaultdict(int)
     for user_id, period, blade, points, at in changes:
@@ -146,47 +170,58 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> None:
         row["entries"] += 1
         row["last_changed_at"] = max(row["last_changed_at"], at)
         balances[user_id] += points
-    db.session.execute(_rollup_upsert(), list(rollups.values()))
-    db.session.execute(_balance_upsert(), [
+    # in key order: concurrent writers then lock the rows in the same order (no deadlock)
+    return [rollups[key] for key in sorted(rollups)], balances
+
+
+def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> dict[int, tuple[int, int]]:
+    """Add confirmed points to the rollups and balances: (user, period, blade, points, at).
+    Returns each user's earned total before and after."""
+    if not changes:
+        return {}
+    rollups, balances = _rollup_rows(changes)
+    _insert_rows(PointRollup.__table__, rollups, on_conflict=_ROLLUP_ON_CONFLICT)
+    after = _insert_rows(PointBalance.__table__, [
         {"user_id": user_id, "earned": delta, "spent": 0, "balance": max(delta, 0)}
-        for user_id, delta in balances.items()])
+        for user_id, delta in sorted(balances.items())],
+        on_conflict=_BALANCE_ON_CONFLICT, returning="user_id, earned")
+    return {user_id: (earned - balances[user_id], earned) for user_id, earned in after}
 
 
 def earned_total(user_id: int) -> int:
-    return db.session.scalar(select(PointBalance.earned).where(PointBalance.user_id == user_id)) or 0
+    return db.session.scalar(
+        select(PointBalance.earned).where(PointBalance.user_id == user_id)) or 0
 
 
-def _level_thresholds() -> list[tuple[int, Level]]:
-    return [(level.min_points, level) for level in
-            db.session.scalars(select(Level).order_by(Level.min_points))]
+_LEVELS = select(Level.min_points, Level.name_en, Level.name_zh).order_by(Level.min_points)
 
 
-def _notify_level_ups(before: dict[int, int], now: datetime) -> None:
-    levels = _level_thresholds()
+def _notify_level_ups(totals: dict[int, tuple[int, int]], now: datetime) -> None:
+    """Tell each user who reached a new level: `totals` holds their earned points before and
+    after (user → (old, new))."""
+    if not any(new > old for old, new in totals.values()):
+        return
+    levels = db.session.execute(_LEVELS).all()
     if not levels:
         return
-    thresholds = [t for t, _level in levels]
-    after = dict(db.session.execute(
-        select(PointBalance.user_id, PointBalance.earned)
-        .where(PointBalance.user_id.in_(list(before)))).all())
-    for user_id, old in before.items():
-        new = after.get(user_id, 0)
+    thresholds = [level.min_points for level in levels]
+    for user_id, (old, new) in totals.items():
         if new <= old:
             continue
         old_i, new_i = rules.level_index(thresholds, old), rules.level_index(thresholds, new)
         if new_i > old_i and new >= thresholds[new_i]:
-            level = levels[new_i][1]
+            level = levels[new_i]
             notify(user_id, N_("You reached the level %(level_en)s (%(level_zh)s)."),
                    params={"level_en": level.name_en, "level_zh": level.name_zh},
                    link="/windmill/", now=now)
 
 
-def _earned_before(user_ids) -> dict[int, int]:
-    ids = list(set(user_ids))
-    found = dict(db.session.execute(
-        select(PointBalance.user_id, PointBalance.earned).where(PointBalance.user_id.in_(ids))
-    ).all()) if ids else {}
-    return {user_id: found.get(user_id, 0) for user_id in ids}
+def not_a_reversal():
+    """`reverses_id IS NULL`, written so that SQLite does not answer it from the unique index
+    on `reverses_id`: its planner takes `IS NULL` there for a one-row look-up and would scan
+    every entry that is not a reversal — the whole ledger — instead of using the index on
+    (rule, user, period)."""
+    return func.coalesce(PointEntry.reverses_id, 0) == 0
 
 
 def _counted(rule_id: int, user_id: int, *, period: str | None = None,
@@ -194,7 +229,7 @@ def _counted(rule_id: int, user_id: int, *, period: str | None = None,
     """Entries of the rule for the user that count towards its caps (not reversed)."""
     query = select(func.count()).select_from(PointEntry).where(
         PointEntry.rule_id == rule_id, PointEntry.user_id == user_id,
-        PointEntry.reverses_id.is_(None), PointEntry.status != EntryStatus.REVERSED.value)
+        not_a_reversal(), PointEntry.status != EntryStatus.REVERSED.value)
     if period is not None:
         query = query.where(PointEntry.period == period)
     if since is not None:
@@ -234,11 +269,42 @@ def award(award: Award, *, now: datetime) -> AwardResult:
     Idempotent: the same `idempotency_key` twice yields one entry, also under concurrency
     (the database's unique key decides). Caps and the negative bound are applied here.
     """
-    existing = db.session.scalar(
-        select(PointEntry).where(PointEntry.idempotency_key == award.idempotency_key))
-    if existing is not None:
-        return AwardResult(existing, False, "duplicate")
-    rule = db.session.scalar(select(Rule).where(Rule.event == award.event))
+    try:
+        result = _award_new(award, now=now)
+    except LedgerError:
+        existing = _entry_with_key(award.idempotency_key)
+        if existing is not None:
+            return AwardResult(existing, False, "duplicate")
+        raise
+    if result.entry is None:
+        # a repeat is a duplicate whatever the rule, the caps or the points say now
+        existing = _entry_with_key(award.idempotency_key)
+        if existing is not None:
+            return AwardResult(existing, False, "duplicate")
+    return result
+
+
+def _entry_with_key(key: str) -> PointEntry | None:
+    return db.session.scalar(select(PointEntry).where(PointEntry.idempotency_key == key))
+
+
+# the rule's current terms, and whether the month of the event is closed
+_RULE_OF_EVENT = (
+    select(Rule.id, Rule.version, Rule.points, Rule.blade, Rule.is_active, Rule.daily_cap,
+           Rule.monthly_cap, Rule.params,
+           exists().where(ClosedPeriod.period == bindparam("period")).label("is_closed"))
+    .where(Rule.event == bindparam("event")))
+
+
+def _award_new(award: Award, *, now: datetime) -> AwardResult:
+    """`award` for a key that is (most likely) new. No look-up of the key first: the INSERT …
+    ON CONFLICT DO NOTHING decides, and `award` looks for an earlier entry only when nothing
+    was written. Nothing is written before that INSERT."""
+    tz = centre_tz()
+    occurred_at = award.occurred_at or now
+    own_period = period_of(occurred_at, tz)
+    rule = db.session.execute(_RULE_OF_EVENT, {"event": award.event,
+                                               "period": own_period}).first()
     if rule is None:
         return AwardResult(None, False, "no_rule")
     terms = terms_of(rule)
@@ -247,9 +313,7 @@ def award(award: Award, *, now: datetime) -> AwardResult:
     points = _points(award, rule, terms)
     if points == 0:
         return AwardResult(None, False, "no_points")
-    tz = centre_tz()
-    occurred_at = award.occurred_at or now
-    period = effective_period(occurred_at, now, tz, closed_periods())
+    period = period_of(now, tz) if rule.is_closed else own_period
     if terms.monthly_cap and not rules.within_cap(
             terms.monthly_cap, _counted(rule.id, award.user_id, period=period)):
         return AwardResult(None, False, "monthly_cap")
@@ -271,23 +335,27 @@ def award(award: Award, *, now: datetime) -> AwardResult:
         "source_type": award.source_type, "source_id": award.source_id,
         "idempotency_key": award.idempotency_key, "awarded_by_id": award.awarded_by_id,
         "occurred_at": occurred_at, "recorded_at": now, "period": period,
-        "status": status.value, "comment": award.comment,
+        "status": status.value, "reverses_id": None, "comment": award.comment,
         "details": _details(award),
     }
-    before = _earned_before([award.user_id])
-    inserted = db.session.execute(
-        _insert(PointEntry).values(**values)
-        .on_conflict_do_nothing(index_elements=[PointEntry.idempotency_key])
-        .returning(PointEntry.id)).scalar()
-    if inserted is None:   # another transaction wrote the same key first
-        entry = db.session.scalar(
-            select(PointEntry).where(PointEntry.idempotency_key == award.idempotency_key))
-        return AwardResult(entry, False, "duplicate")
+    inserted = _insert_rows(PointEntry.__table__, [values], on_conflict=_ENTRY_ON_CONFLICT,
+                            returning="id")
+    if not inserted:   # the key was there already, or another transaction wrote it first
+        return AwardResult(_entry_with_key(award.idempotency_key), False, "duplicate")
     if status is EntryStatus.CONFIRMED:
-        _apply([(award.user_id, period, terms.blade.value, points, occurred_at)])
-        _notify_level_ups(before, now)
-    db.session.flush()
-    return AwardResult(db.session.get(PointEntry, inserted), True)
+        totals = _apply([(award.user_id, period, terms.blade.value, points, occurred_at)])
+        _notify_level_ups(totals, now)
+    return AwardResult(_as_loaded(PointEntry(id=inserted[0].id, **values)), True)
+
+
+def _as_loaded(entry: PointEntry) -> PointEntry:
+    """The entry just inserted, in the session as if loaded from the database, without a
+    SELECT to read back what we wrote (times in UTC, as the database gives them)."""
+    entry.occurred_at = entry.occurred_at.astimezone(UTC)
+    entry.recorded_at = entry.recorded_at.astimezone(UTC)
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    return entry
 
 
 def _details(award: Award) -> dict:
@@ -314,10 +382,9 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     rule_by_event = {r.event: r for r in db.session.scalars(
         select(Rule).where(Rule.event.in_({a.event for a in awards})))}
     terms_by_event = {event: terms_of(rule) for event, rule in rule_by_event.items()}
-    before = _earned_before(a.user_id for a in awards)
-    monthly_used: dict[tuple, int] = {}
-    daily_used: dict[tuple, int] = {}
-    rows = []
+    deducted: dict[int, int] = defaultdict(int)   # confirmed negative points, per user
+    # (award, rule, terms, points, occurred_at, period, day start) of the events that may earn
+    candidates = []
     seen_keys: set[str] = set()
     for item in awards:
         if item.idempotency_key in seen_keys:
@@ -336,6 +403,8 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             single = award(item, now=now)
             if single.created:
                 result.created += 1
+                if single.entry.status == EntryStatus.CONFIRMED.value:
+                    deducted[item.user_id] += single.entry.points
             elif single.skipped == "duplicate":
                 result.duplicates += 1
             else:
@@ -347,46 +416,113 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             continue
         occurred_at = item.occurred_at or now
         period = effective_period(occurred_at, now, tz, closed)
+        day = _day_bounds(occurred_at, tz)[0] if terms.daily_cap else None
+        candidates.append((item, rule, terms, points, occurred_at, period, day))
+    # what the caps have used already, for every (rule, user, month) and (rule, user, day)
+    # of the batch, in a few queries rather than one per key
+    monthly_used = _counted_by_month({(rule.id, item.user_id, period)
+                                      for item, rule, terms, _p, _at, period, _day in candidates
+                                      if terms.monthly_cap})
+    daily_used = _counted_by_day({(rule.id, item.user_id, day)
+                                  for item, rule, terms, _p, _at, _period, day in candidates
+                                  if terms.daily_cap}, tz)
+    pending, confirmed = EntryStatus.PENDING.value, EntryStatus.CONFIRMED.value
+    rows = []
+    for item, rule, terms, points, occurred_at, period, day in candidates:
         if terms.monthly_cap:
             key = (rule.id, item.user_id, period)
-            if key not in monthly_used:
-                monthly_used[key] = _counted(rule.id, item.user_id, period=period)
             if not rules.within_cap(terms.monthly_cap, monthly_used[key]):
                 result.skipped["monthly_cap"] += 1
                 continue
             monthly_used[key] += 1
         if terms.daily_cap:
-            start, end = _day_bounds(occurred_at, tz)
-            key = (rule.id, item.user_id, start)
-            if key not in daily_used:
-                daily_used[key] = _counted(rule.id, item.user_id, since=start, until=end)
+            key = (rule.id, item.user_id, day)
             if not rules.within_cap(terms.daily_cap, daily_used[key]):
                 result.skipped["daily_cap"] += 1
                 continue
             daily_used[key] += 1
         rows.append({
-            "user_id": item.user_id, "points": points, "blade": terms.blade.value,
+            "user_id": item.user_id, "points": points, "blade": rule.blade,
             "event": item.event, "rule_id": rule.id, "rule_version": rule.version,
             "source_type": item.source_type, "source_id": item.source_id,
             "idempotency_key": item.idempotency_key, "awarded_by_id": item.awarded_by_id,
             "occurred_at": occurred_at, "recorded_at": now, "period": period,
-            "status": (EntryStatus.PENDING if item.pending else EntryStatus.CONFIRMED).value,
+            "status": pending if item.pending else confirmed,
             "comment": item.comment, "details": _details(item),
         })
-    statement = (_insert(PointEntry)
-                 .on_conflict_do_nothing(index_elements=[PointEntry.idempotency_key])
-                 .returning(PointEntry.user_id, PointEntry.period, PointEntry.blade,
-                            PointEntry.points, PointEntry.occurred_at, PointEntry.status))
+    totals: dict[int, tuple[int, int]] = {}   # earned before and after, per user
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        written = db.session.execute(statement, part).all()
+        written = {key for (key,) in _insert_rows(PointEntry.__table__, part,
+                                                   on_conflict=_ENTRY_ON_CONFLICT,
+                                                   returning="idempotency_key")}
         result.created += len(written)
         result.duplicates += len(part) - len(written)
-        _apply([(r.user_id, r.period, r.blade, r.points, r.occurred_at) for r in written
-                if r.status == EntryStatus.CONFIRMED.value])
-    _notify_level_ups(before, now)
+        applied = _apply([(r["user_id"], r["period"], r["blade"], r["points"], r["occurred_at"])
+                          for r in part
+                          if r["status"] == confirmed and r["idempotency_key"] in written])
+        for user_id, (old, new) in applied.items():
+            totals[user_id] = (totals.get(user_id, (old, new))[0], new)
+    # as the batch found them: before its deductions too
+    _notify_level_ups({user_id: (old - deducted[user_id], new)
+                       for user_id, (old, new) in totals.items()}, now)
     db.session.flush()
     return result
+
+
+_USERS_PER_QUERY = 500   # keeps IN lists well within SQLite's limit on bound parameters
+
+
+def _still_counting():
+    """Entries that count towards a rule's caps (as in `_counted`)."""
+    return (not_a_reversal(),
+            PointEntry.status != EntryStatus.REVERSED.value)
+
+
+def _counted_by_month(keys: set[tuple[int, int, str]]) -> dict[tuple[int, int, str], int]:
+    """`_counted(rule, user, period=…)` for many (rule, user, period) at once."""
+    counts = dict.fromkeys(keys, 0)
+    if not keys:
+        return counts
+    rule_ids = {rule_id for rule_id, _user, _period in keys}
+    periods = {period for _rule, _user, period in keys}
+    users = sorted({user_id for _rule, user_id, _period in keys})
+    for start in range(0, len(users), _USERS_PER_QUERY):
+        found = db.session.execute(
+            select(PointEntry.rule_id, PointEntry.user_id, PointEntry.period, func.count())
+            .where(PointEntry.rule_id.in_(rule_ids),
+                   PointEntry.user_id.in_(users[start:start + _USERS_PER_QUERY]),
+                   PointEntry.period.in_(periods), *_still_counting())
+            .group_by(PointEntry.rule_id, PointEntry.user_id, PointEntry.period))
+        for rule_id, user_id, period, count in found:
+            if (rule_id, user_id, period) in counts:
+                counts[rule_id, user_id, period] = count
+    return counts
+
+
+def _counted_by_day(keys: set[tuple[int, int, datetime]],
+                    tz: ZoneInfo) -> dict[tuple[int, int, datetime], int]:
+    """`_counted(rule, user, since=day, until=next day)` for many (rule, user, local
+    midnight) at once."""
+    counts = dict.fromkeys(keys, 0)
+    if not keys:
+        return counts
+    rule_ids = {rule_id for rule_id, _user, _day in keys}
+    since = min(day for _rule, _user, day in keys)
+    until = max(_day_bounds(day, tz)[1] for _rule, _user, day in keys)
+    users = sorted({user_id for _rule, user_id, _day in keys})
+    for start in range(0, len(users), _USERS_PER_QUERY):
+        found = db.session.execute(
+            select(PointEntry.rule_id, PointEntry.user_id, PointEntry.occurred_at)
+            .where(PointEntry.rule_id.in_(rule_ids),
+                   PointEntry.user_id.in_(users[start:start + _USERS_PER_QUERY]),
+                   PointEntry.occurred_at >= since, PointEntry.occurred_at < until,
+                   *_still_counting()))
+        for rule_id, user_id, occurred_at in found:
+            key = (rule_id, user_id, _day_bounds(occurred_at, tz)[0])
+            if key in counts:
+                counts[key] += 1
+    return counts
 
 
 # --- confirming, rejecting and reversing -------------------------------------------------
@@ -398,18 +534,49 @@ def _entry(entry_id: int) -> PointEntry:
     return entry
 
 
+def _moved(entry: PointEntry, expected: str, new: str) -> bool:
+    """Move the entry's status from `expected` to `new` with one guarded UPDATE, so that of
+    two requests racing to confirm, reject or reverse the same entry only one moves it (the
+    database decides: a row lock on PostgreSQL, the single writer on SQLite). When the entry
+    was no longer `expected`, reload it and say so."""
+    moved = db.session.execute(
+        update(PointEntry).where(PointEntry.id == entry.id, PointEntry.status == expected)
+        .values(status=new).execution_options(synchronize_session=False)).rowcount
+    if moved != 1:
+        db.session.refresh(entry)
+        return False
+    set_committed_value(entry, "status", new)
+    return True
+
+
 def confirm_entry(entry_id: int, *, now: datetime) -> PointEntry:
-    """A pending entry is verified (e.g. customer praise checked) and starts to count."""
+    """A pending entry is verified (e.g. customer praise checked) and starts to count.
+
+    When its month has been closed meanwhile, the month stays as it was: the pending entry
+    is set aside and the points count in the current month, in a new entry that names it.
+    Returns the entry that counts."""
     entry = _entry(entry_id)
-    if entry.status != EntryStatus.PENDING.value:
+    pending = EntryStatus.PENDING.value
+    late = entry.period in closed_periods()
+    target = EntryStatus.REVERSED.value if late else EntryStatus.CONFIRMED.value
+    if entry.status != pending or not _moved(entry, pending, target):
         raise LedgerError(N_("Only a pending entry can be confirmed."))
-    before = _earned_before([entry.user_id])
-    entry.status = EntryStatus.CONFIRMED.value
+    counted = entry
+    if late:
+        counted = PointEntry(
+            user_id=entry.user_id, points=entry.points, blade=entry.blade, event=entry.event,
+            rule_id=entry.rule_id, rule_version=entry.rule_version,
+            source_type=entry.source_type, source_id=entry.source_id,
+            idempotency_key=f"confirmed:{entry.id}", awarded_by_id=entry.awarded_by_id,
+            occurred_at=entry.occurred_at, recorded_at=now, period=period_of(now, centre_tz()),
+            status=EntryStatus.CONFIRMED.value, comment=entry.comment,
+            details={**entry.details, "confirms": entry.id})
+        db.session.add(counted)
+        db.session.flush()
+    totals = _apply([(counted.user_id, counted.period, counted.blade, counted.points, now)])
+    _notify_level_ups(totals, now)
     db.session.flush()
-    _apply([(entry.user_id, entry.period, entry.blade, entry.points, now)])
-    _notify_level_ups(before, now)
-    db.session.flush()
-    return entry
+    return counted
 
 
 def reverse_entry(entry_id: int, *, reason: str, actor_id: int | None, now: datetime,
@@ -422,12 +589,12 @@ def reverse_entry(entry_id: int, *, reason: str, actor_id: int | None, now: date
         raise LedgerError(N_("Give a reason for the reversal."))
     if entry.reverses_id is not None:
         raise LedgerError(N_("A reversal cannot itself be reversed; award the points again."))
-    if entry.status == EntryStatus.REVERSED.value:
-        raise LedgerError(N_("This entry is already reversed."))
-    if entry.status == EntryStatus.PENDING.value:
-        entry.status = EntryStatus.REVERSED.value
-        db.session.flush()
+    pending, confirmed = EntryStatus.PENDING.value, EntryStatus.CONFIRMED.value
+    if entry.status == pending and _moved(entry, pending, EntryStatus.REVERSED.value):
         return None
+    # confirmed, also by a request that confirmed it while this one wanted to reject it
+    if entry.status != confirmed or not _moved(entry, confirmed, EntryStatus.REVERSED.value):
+        raise LedgerError(N_("This entry is already reversed."))
     tz = centre_tz()
     period = entry.period if entry.period not in closed_periods() else period_of(now, tz)
     reversal = PointEntry(
@@ -435,11 +602,10 @@ def reverse_entry(entry_id: int, *, reason: str, actor_id: int | None, now: date
         rule_id=entry.rule_id, rule_version=entry.rule_version, source_type="reversal",
         source_id=str(entry.id), idempotency_key=idempotency_key or f"reversal:{entry.id}",
         awarded_by_id=actor_id, occurred_at=now, recorded_at=now, period=period,
-        status=EntryStatus.CONFIRMED.value, reverses_id=entry.id, comment=reason.strip(),
+        status=confirmed, reverses_id=entry.id, comment=reason.strip(),
         details={"reverses": entry.id},
     )
     db.session.add(reversal)
-    entry.status = EntryStatus.REVERSED.value
     db.session.flush()
     _apply([(entry.user_id, period, entry.blade, -entry.points, now)])
     db.session.flush()

@@ -14,7 +14,14 @@ from app.errors import DomainError
 from app.i18n import N_
 from app.incentives import rules
 from app.incentives.defaults import rule_terms_json
-from app.incentives.ledger import Award, award, closed_periods, reverse_entry, terms_of
+from app.incentives.ledger import (
+    Award,
+    award,
+    closed_periods,
+    not_a_reversal,
+    reverse_entry,
+    terms_of,
+)
 from app.incentives.models import PointEntry, Rule, RuleVersion
 from app.incentives.rules import Blade, EntryStatus, RuleError, RuleTerms
 
@@ -62,7 +69,7 @@ def _replayable(rule: Rule) -> list[PointEntry]:
         select(PointEntry).where(
             PointEntry.rule_id == rule.id,
             PointEntry.status == EntryStatus.CONFIRMED.value,
-            PointEntry.reverses_id.is_(None),
+            not_a_reversal(),
             PointEntry.source_type != MANUAL_SOURCE,
         ).order_by(PointEntry.id))
     return [entry for entry in entries if entry.period not in closed]

@@ -30,7 +30,7 @@ from app.centre.periods import PeriodError, centre_tz, parse_period, period_of
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
-from app.incentives.ledger import Award, LedgerError, award
+from app.incentives.ledger import Award, LedgerError, award, not_a_reversal
 from app.incentives.models import PointEntry, ServiceStarNomination
 from app.incentives.rules import EntryStatus, Event
 from app.notifications.services import notify
@@ -119,7 +119,7 @@ def _in_period(period: str):
 
 def _counted(event: Event, period: str) -> list:
     return [PointEntry.event == event.value, PointEntry.status == EntryStatus.CONFIRMED.value,
-            PointEntry.reverses_id.is_(None), _in_period(period)]
+            not_a_reversal(), _in_period(period)]
 
 
 def _average(event: Event, key: str, period: str) -> dict[int, float]:

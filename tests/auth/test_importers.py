@@ -161,10 +161,11 @@ def test_english_headers_and_aliases_are_recognised(db, centre, run):
     assert current_mentorship(liam.id).mentor_id == emma.id
 
 
-@pytest.mark.parametrize("header", ["员工编号,姓名,电子邮箱,团队,入职时间,角色,职级,导师工号,离职日期",
-                                    "employee_id,姓名,邮箱,班组,入职日期,角色,职级,师傅,离职日期",
-                                    ("Employee Number,Name,Email,班组,Hire Date,Roles,职级,师傅工号,"
-                                     "Leave Date")])
+@pytest.mark.parametrize("header", [
+    "员工编号,姓名,电子邮箱,团队,入职时间,角色,职级,导师工号,离职日期",
+    "employee_id,姓名,邮箱,班组,入职日期,角色,职级,师傅,离职日期",
+    "Employee Number,Name,Email,班组,Hire Date,Roles,职级,师傅工号,Leave Date",
+])
 def test_chinese_and_english_aliases(db, centre, run, header):
     data = csv_bytes(header, "3001,赵敏,zhao@example.com,服务一班,2026-03-02,客服,班长,1101,")
     assert run(data).created == 1
