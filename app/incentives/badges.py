@@ -378,6 +378,38 @@ def _reached_windows(badge: BadgeClass, user_id: int, now: datetime) -> list[str
     return sorted(period for period, count in rows if count >= needed)
 
 
+def users_reaching(event: str, user_ids: set[int], *, now: datetime) -> set[int]:
+    """Of these people, those who meet the criteria of an automatic badge of the event in an
+    open window — one grouped query per badge, so that a batch of thousands of awards checks
+    only the few people who may have earned something."""
+    reached: set[int] = set()
+    current = period_of(now, centre_tz())
+    windows = {current, previous_period(current), *db.session.scalars(
+        select(PointEntry.period).distinct().where(PointEntry.event == event,
+                                                   PointEntry.recorded_at == now))}
+    ids = sorted(user_ids)
+    for badge in db.session.scalars(select(BadgeClass).where(
+            BadgeClass.kind == "automatic", BadgeClass.is_active.is_(True))):
+        criteria = badge.criteria or {}
+        if criteria.get("event") != event:
+            continue
+        needed = max(int(criteria.get("count") or 1), 1)
+        for start in range(0, len(ids), 900):
+            counted = [PointEntry.user_id.in_(ids[start:start + 900]), PointEntry.event == event,
+                       PointEntry.status == EntryStatus.CONFIRMED.value, not_a_reversal()]
+            if criteria.get("min_score") is not None:
+                counted.append(
+                    PointEntry.details["score"].as_float() >= float(criteria["min_score"]))
+            group = [PointEntry.user_id]
+            if criteria.get("window") != "ever":
+                counted.append(PointEntry.period.in_(windows))
+                group.append(PointEntry.period)
+            reached.update(db.session.scalars(
+                select(PointEntry.user_id).where(*counted).group_by(*group)
+                .having(func.count() >= needed)))
+    return reached
+
+
 def check_automatic_badges(user_id: int, event: str, *, now: datetime) -> list[BadgeAward]:
     """Award the automatic badges whose criteria the user now meets for this event.
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.database import db
 from app.incentives import ledger
-from app.incentives.badges import check_automatic_badges
+from app.incentives.badges import check_automatic_badges, users_reaching
 from app.incentives.defaults import install_defaults
 from app.incentives.ledger import (
     Award,
@@ -47,8 +47,10 @@ def award_batch(items: list[Award], *, now: datetime) -> BatchResult:
     result = ledger.award_batch(items, now=now)
     events = _badge_events()
     if result.created and events:
-        for user_id, event in sorted({(i.user_id, i.event) for i in items if i.event in events}):
-            check_automatic_badges(user_id, event, now=now)
+        for event in sorted({i.event for i in items} & events):
+            candidates = {i.user_id for i in items if i.event == event}
+            for user_id in sorted(users_reaching(event, candidates, now=now)):
+                check_automatic_badges(user_id, event, now=now)
     return result
 
 

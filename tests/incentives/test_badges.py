@@ -27,6 +27,7 @@ from app.incentives.badges import (
 )
 from app.incentives.ledger import Award, award, confirm_entry, earned_total, reverse_entry
 from app.incentives.models import BadgeAward, BadgeClass, Level, PointEntry
+from app.incentives.services import award_batch
 from app.notifications.models import Notification
 
 LAST_MONTH = datetime(2026, 2, 10, 4, 0, tzinfo=timezone.utc)
@@ -619,3 +620,15 @@ def test_racing_grants_respect_the_cap(app, db, defaults, team, now):
     outcomes = _race(app, grant, grant)
     assert outcomes["second"].startswith("refused: You have granted this badge 2 times")
     assert len(_awards(db, agent_id, "smile_star")) == 2
+
+
+def test_a_batch_awards_automatic_badges_to_those_who_reach_them(db, defaults, make_user, now):
+    star = make_user("agent")
+    almost = make_user("agent")
+    awards = [Award("qa.evaluation", star.id, f"qa:s:{n}", "qa_evaluation", score=97)
+              for n in range(10)]
+    awards += [Award("qa.evaluation", almost.id, f"qa:a:{n}", "qa_evaluation", score=97)
+               for n in range(9)]
+    award_batch(awards, now=now)
+    codes = {(a.user_id, a.badge.code) for a in db.session.scalars(select(BadgeAward))}
+    assert codes == {(star.id, "qa_excellence")}
