@@ -60,6 +60,10 @@ class Config:
     NEGATIVE_SHARE_PERCENT = int(os.environ.get("NEGATIVE_SHARE_PERCENT", "20"))
     VIOLATION_WINDOW_DAYS = int(os.environ.get("VIOLATION_WINDOW_DAYS", "90"))
     MANUAL_AWARDS_PER_MONTH = int(os.environ.get("MANUAL_AWARDS_PER_MONTH", "10"))
+    # leaderboards: days after the month end during which late results still count; and
+    # whether agents see other agents under a pseudonym (managers always see names)
+    LEADERBOARD_GRACE_DAYS = int(os.environ.get("LEADERBOARD_GRACE_DAYS", "5"))
+    LEADERBOARD_PSEUDONYMISE = os.environ.get("LEADERBOARD_PSEUDONYMISE", "") in ("1", "true")
     # how the Service Star composite weighs its parts (JSON in the environment)
     SERVICE_STAR_WEIGHTS = json.loads(os.environ.get(
         "SERVICE_STAR_WEIGHTS",

@@ -123,8 +123,9 @@ def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
     from app.incentives.cli import incentives_cli, points_cli
+    from app.leaderboard.cli import leaderboard_cli
 
-    for group in (users_cli, demo_cli, points_cli, incentives_cli):
+    for group in (users_cli, demo_cli, points_cli, incentives_cli, leaderboard_cli):
         app.cli.add_command(group)
 
 

@@ -184,6 +184,8 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("incentives.star_decline", "POST"): ("/windmill/stars/0/decline", {},
                                           only({"trainer": 404, "admin": 404})),
     ("leaderboard.index", "GET"): ("/leaderboard/", None, everyone(200)),
+    ("leaderboard.month_close", "POST"): ("/leaderboard/close/2026-02", {},
+                                          only({"trainer": 302, "admin": 302})),
     ("qa.index", "GET"): ("/qa/", None, PEOPLE_VIEWERS),
     ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
 }

@@ -6,7 +6,12 @@ from flask.cli import AppGroup
 
 from app.centre.periods import centre_tz
 from app.database import db, utcnow
-from app.demo.incentives import demo_awards, load_incentives, load_rewards_and_honours
+from app.demo.incentives import (
+    close_past_months,
+    demo_awards,
+    load_incentives,
+    load_rewards_and_honours,
+)
 from app.demo.people import DEMO_PASSWORD, load_people, plan_people
 
 demo_cli = AppGroup("demo", help="The demo centre.")
@@ -25,6 +30,7 @@ def load() -> None:
     with click.progressbar(length=len(awards), label="Points history", show_pos=True) as bar:
         created.update(load_incentives(awards, today, now, bar.update))
     created.update(load_rewards_and_honours(today, now))
+    created["closed_months"] = close_past_months(today, now)
     db.session.commit()
     if not any(created.values()):
         click.echo("The demo centre is already loaded; nothing changed.")

@@ -32,6 +32,7 @@ from app.incentives.rewards import (
 from app.incentives.services import Award, award_batch, install_defaults, reverse_entry
 from app.incentives.stars import confirm_nomination, propose_service_stars
 from app.incentives.violations import record_violation
+from app.leaderboard.services import close_month, month_status
 
 MONTHS = 6
 
@@ -231,3 +232,16 @@ def load_rewards_and_honours(today: date, now: datetime) -> dict:
             confirm_nomination(nomination.id, trainer.id, now)
             done["stars"] += 1
     return done
+
+
+def close_past_months(today: date, now: datetime) -> int:
+    """Close the history's months whose grace is over: their boards are stored and their
+    Service Stars proposed (last month's are confirmed by `load_rewards_and_honours`)."""
+    closed = 0
+    period = previous_period(period_of_date(today))
+    for _ in range(MONTHS - 1):
+        if month_status(period, today) == "ready":
+            close_month(period, actor_id=None, now=now)
+            closed += 1
+        period = previous_period(period)
+    return closed

@@ -15,13 +15,14 @@ from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, select, update
-from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy import and_, bindparam, event, exists, func, select, update
+from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
 from app.database import db
 from app.errors import DomainError
+from app.extensions import cache
 from app.i18n import N_
 from app.incentives import rules
 from app.incentives.models import (
@@ -179,6 +180,7 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> dict[int, tupl
     Returns each user's earned total before and after."""
     if not changes:
         return {}
+    db.session.info[_POINTS_CHANGED] = True
     rollups, balances = _rollup_rows(changes)
     _insert_rows(PointRollup.__table__, rollups, on_conflict=_ROLLUP_ON_CONFLICT)
     after = _insert_rows(PointBalance.__table__, [
@@ -186,6 +188,40 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> dict[int, tupl
         for user_id, delta in sorted(balances.items())],
         on_conflict=_BALANCE_ON_CONFLICT, returning="user_id, earned")
     return {user_id: (earned - balances[user_id], earned) for user_id, earned in after}
+
+
+# --- what boards cache: a version that moves when points change --------------------------
+
+POINTS_VERSION_KEY = "points-version"
+_POINTS_CHANGED = "points_changed"
+
+
+def points_version() -> int:
+    """Changes after every commit that changed points: boards put it in their cache keys."""
+    return int(cache.get(POINTS_VERSION_KEY) or 0)
+
+
+@event.listens_for(Session, "after_commit")
+def _points_committed(session) -> None:
+    """Move the version only once the points are committed, so that no reader can cache a
+    board of uncommitted points under the new version."""
+    if session.info.pop(_POINTS_CHANGED, False):
+        cache.cache.inc(POINTS_VERSION_KEY)  # the backend: atomic in Redis
+
+
+@event.listens_for(Session, "after_rollback")
+def _points_rolled_back(session) -> None:
+    session.info.pop(_POINTS_CHANGED, None)
+
+
+def close_period(period: str, *, actor_id: int | None, now: datetime) -> ClosedPeriod:
+    """Close a month: from now on no entry lands in it (corrections go to an open month)."""
+    if db.session.get(ClosedPeriod, period) is not None:
+        raise LedgerError(N_("The month %(period)s is already closed."), period=period)
+    closed = ClosedPeriod(period=period, closed_at=now, closed_by_id=actor_id)
+    db.session.add(closed)
+    db.session.flush()
+    return closed
 
 
 def earned_total(user_id: int) -> int:

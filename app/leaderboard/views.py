@@ -1,14 +1,145 @@
+"""The leaderboards: individual, cohort, team and per blade, for any month; month close."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.access import permission_required
+from app.auth.forms import ConfirmForm
+from app.auth.models import Team, User
 from app.auth.roles import Permission
+from app.centre.periods import PeriodError, centre_tz, parse_period, previous_period
+from app.database import db, utcnow
+from app.incentives.models import PointBalance
+from app.incentives.queries import BLADE_LABELS, level_standing
+from app.incentives.rules import Blade
+from app.leaderboard import queries, rules
+from app.leaderboard.services import MonthError, close_month, current_period, month_status
 
 bp = Blueprint("leaderboard", __name__, template_folder="templates")
+
+MONTH_STATUS = {
+    "open": _l("Open"),
+    "grace": _l("Grace period: late results still count"),
+    "ready": _l("Ready to close"),
+    "closed": _l("Closed"),
+}
+
+
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals["MONTH_STATUS"] = MONTH_STATUS
+
+TOP = 10
+
+
+def _month() -> str:
+    asked = request.args.get("month")
+    if not asked:
+        return current_period(utcnow())
+    try:
+        parse_period(asked)
+    except PeriodError:
+        abort(400)
+    return asked
+
+
+def _spec(period: str) -> queries.BoardSpec:
+    kind = request.args.get("board", "individual")
+    blade = request.args.get("blade", "all")
+    if kind not in queries.BOARD_KINDS or blade not in ["all"] + [b.value for b in Blade]:
+        abort(400)
+    scope = "centre"
+    if kind == "individual" and request.args.get("team", type=int):
+        scope = f"team-{request.args.get('team', type=int)}"
+    elif kind == "cohort":
+        cohorts = queries.cohorts_in(period)
+        scope = request.args.get("cohort") or (
+            current_user.cohort if current_user.cohort in cohorts else (cohorts or [""])[0])
+        if scope and scope not in cohorts:
+            abort(400)
+    return queries.BoardSpec(kind, scope, blade)
+
+
+def _shown_rows(board: list[rules.Ranked], me: int | None) -> list[rules.Ranked]:
+    """The top of the board, and the viewer with their neighbours wherever they are."""
+    shown = {r.position: r for r in board[:TOP]}
+    if me is not None:
+        shown.update({r.position: r for r in rules.neighbours(board, me)})
+    return [shown[p] for p in sorted(shown)]
+
+
+def _names(spec: queries.BoardSpec, rows: list[rules.Ranked]) -> dict[int, dict]:
+    """What each shown row displays: a name (or a pseudonym for agents when the centre wants
+    it), and the level."""
+    keys = [r.key for r in rows]
+    if spec.kind == "team":
+        return {t.id: {"name": t.name} for t in db.session.scalars(
+            select(Team).where(Team.id.in_(keys)))}
+    pseudonymise = current_app.config["LEADERBOARD_PSEUDONYMISE"] and not (
+        current_user.can(Permission.VIEW_TEAM) or current_user.can(Permission.VIEW_ALL_AGENTS))
+    earned = dict(db.session.execute(select(PointBalance.user_id, PointBalance.earned).where(
+        PointBalance.user_id.in_(keys))).all())
+    names = {}
+    for user in db.session.scalars(select(User).where(User.id.in_(keys))):
+        hidden = pseudonymise and user.id != current_user.id
+        names[user.id] = {
+            "name": _("Agent %(code)s", code=rules.pseudonym(user.id, current_app.config[
+                "SECRET_KEY"])) if hidden else user.name,
+            "level": level_standing(earned.get(user.id, 0)).current,
+            "team": None if hidden else (user.team.name if user.team else None),
+        }
+    return names
 
 
 @bp.route("/")
 @permission_required(Permission.VIEW_LEADERBOARD)
 def index():
-    return render_template("leaderboard/index.html")
+    period = _month()
+    spec = _spec(period)
+    board = queries.get_board(period, spec) if spec.scope else []
+    me = current_user.id if spec.kind != "team" else current_user.team_id
+    mine = next((r for r in board if r.key == me), None)
+    rows = _shown_rows(board, me)
+    months = [period]
+    for _n in range(5):
+        months.append(previous_period(months[-1]))
+    today = utcnow().astimezone(centre_tz()).date()
+    return render_template(
+        "leaderboard/index.html", period=period, spec=spec, board=board, rows=rows,
+        names=_names(spec, rows), mine=mine, gap=rules.gap_to_next(board, me) if mine else None,
+        status=month_status(period, today), teams=db.session.scalars(
+            select(Team).order_by(Team.name)).all(),
+        cohorts=queries.cohorts_in(period), blades=BLADE_LABELS, locale=str(get_locale()),
+        history=queries.rank_history(current_user.id, list(reversed(months)))
+        if spec.kind == "individual" else [],
+        team_chart=_team_chart(spec, board),
+        close_form=ConfirmForm())
+
+
+def _team_chart(spec: queries.BoardSpec, board: list[rules.Ranked]) -> list[tuple[str, float]]:
+    if spec.kind != "team":
+        return []
+    names = _names(spec, board)
+    return [(names[r.key]["name"], r.points) for r in board if r.key in names]
+
+
+@bp.route("/close/<period>", methods=["POST"])
+@permission_required(Permission.MANAGE_INCENTIVES)
+def month_close(period: str):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        count = close_month(period, actor_id=current_user.id, now=utcnow())
+    except MonthError as error:
+        db.session.rollback()
+        flash(error.translated(), "error")
+    else:
+        db.session.commit()
+        flash(_("%(period)s is closed: %(count)s boards are stored as they stand.",
+                period=period, count=count), "success")
+    return redirect(url_for("leaderboard.index", month=period))

@@ -24,7 +24,8 @@
         maintainAspectRatio: false,
         animation: false,
         plugins: { legend: { display: datasets.length > 1 } },
-        scales: spec.type === "radar" ? { r: { beginAtZero: true } } : { y: { beginAtZero: true } }
+        scales: spec.type === "radar" ? { r: { beginAtZero: true } }
+          : { y: spec.reverse ? { reverse: true, ticks: { precision: 0 } } : { beginAtZero: true } }
       }
     });
   });

@@ -1,0 +1,45 @@
+"""Ranking arithmetic, without an app."""
+from datetime import UTC, date, datetime
+
+from app.leaderboard.rules import (
+    Standing,
+    gap_to_next,
+    neighbours,
+    per_member,
+    rank,
+    share_of_month,
+)
+
+
+def at(day):
+    return datetime(2026, 3, day, tzinfo=UTC)
+
+
+def test_points_then_who_reached_the_total_first_then_the_stable_key():
+    board = rank([Standing(5, 100, at(10)), Standing(3, 120, at(20)), Standing(9, 100, at(4)),
+                  Standing(1, 100, at(10)), Standing(7, 0, None)])
+    assert [r.key for r in board] == [3, 9, 1, 5, 7]
+    assert [r.position for r in board] == [1, 2, 3, 4, 5]
+    assert [r.rank for r in board] == [1, 2, 2, 2, 5]          # ties shown honestly
+    assert [r.tied for r in board] == [False, True, True, True, False]
+
+
+def test_neighbours_and_the_gap_to_the_next_place():
+    board = rank([Standing(k, 100 - k, at(1)) for k in range(1, 21)])
+    assert [r.key for r in neighbours(board, 10)] == [7, 8, 9, 10, 11, 12, 13]
+    assert [r.key for r in neighbours(board, 1)] == [1, 2, 3, 4]
+    assert gap_to_next(board, 10) == 2      # 90 → 91 + 1
+    assert gap_to_next(board, 1) is None
+    assert neighbours(board, 99) == []
+
+
+def test_joiners_and_leavers_count_for_their_days_in_the_month():
+    first, last = date(2026, 4, 1), date(2026, 4, 30)
+    assert share_of_month(first, last, date(2020, 1, 1), None) == 1
+    assert share_of_month(first, last, date(2026, 4, 16), None) == 0.5
+    assert share_of_month(first, last, date(2020, 1, 1), date(2026, 4, 15)) == 0.5
+    assert share_of_month(first, last, date(2026, 5, 1), None) == 0
+    # a team of 9 and a team of 15 with the same points per member tie
+    assert per_member(900, [1] * 9) == per_member(1500, [1] * 15) == 100
+    assert per_member(100, [1, 0.5, 0.5]) == 50
+    assert per_member(0, []) == 0
