@@ -186,6 +186,17 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("leaderboard.index", "GET"): ("/leaderboard/", None, everyone(200)),
     ("leaderboard.month_close", "POST"): ("/leaderboard/close/2026-02", {},
                                           only({"trainer": 302, "admin": 302})),
+    ("leaderboard.board_json", "GET"): ("/leaderboard/board.json", None, everyone(200)),
+    ("leaderboard.board_export", "GET"): ("/leaderboard/export.csv", None, everyone(200)),
+    ("leaderboard.wallboard_list", "GET"): ("/leaderboard/wallboards", None, ADMIN_PAGE),
+    ("leaderboard.wallboard_list", "POST"): ("/leaderboard/wallboards", {}, ADMIN_PAGE),
+    ("leaderboard.wallboard_revoke", "POST"): ("/leaderboard/wallboards/0/revoke", {},
+                                               only({"admin": 404})),
+    # the wallboard needs no sign-in, only a live link: an unknown one is not found
+    ("leaderboard.wall_show", "GET"): ("/leaderboard/wall/not-a-token", None,
+                                       everyone(404, anonymous=404)),
+    ("leaderboard.wall_json", "GET"): ("/leaderboard/wall/not-a-token.json", None,
+                                       everyone(404, anonymous=404)),
     ("qa.index", "GET"): ("/qa/", None, PEOPLE_VIEWERS),
     ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
 }

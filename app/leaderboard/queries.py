@@ -13,7 +13,12 @@ from app.centre.periods import month_first_day, month_last_day
 from app.database import db
 from app.extensions import cache
 from app.incentives.ledger import points_version
-from app.incentives.models import ClosedPeriod, PointRollup
+from app.incentives.models import (
+    BadgeAward,
+    ClosedPeriod,
+    PointRollup,
+    ServiceStarNomination,
+)
 from app.incentives.rules import Blade
 from app.leaderboard import rules
 from app.leaderboard.models import BoardSnapshot
@@ -171,3 +176,17 @@ def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None
         row = next((r for r in board if r.key == user_id), None)
         history.append((period, row.position if row else None))
     return history
+
+
+def latest_honours(limit: int = 8) -> list[dict]:
+    """The newest badges and confirmed Service Stars, for the wallboard."""
+    badges = db.session.scalars(
+        select(BadgeAward).where(BadgeAward.revoked_at.is_(None))
+        .order_by(BadgeAward.awarded_at.desc()).limit(limit))
+    stars = db.session.scalars(
+        select(ServiceStarNomination).where(ServiceStarNomination.status == "confirmed")
+        .order_by(ServiceStarNomination.decided_at.desc()).limit(limit))
+    honours = [{"at": b.awarded_at, "user": b.user, "badge": b.badge, "star": None}
+               for b in badges]
+    honours += [{"at": s.decided_at, "user": s.user, "badge": None, "star": s} for s in stars]
+    return sorted(honours, key=lambda h: h["at"], reverse=True)[:limit]

@@ -1,7 +1,18 @@
 """The leaderboards: individual, cohort, team and per blade, for any month; month close."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,7 +28,8 @@ from app.database import db, utcnow
 from app.incentives.models import PointBalance
 from app.incentives.queries import BLADE_LABELS, level_standing
 from app.incentives.rules import Blade
-from app.leaderboard import queries, rules
+from app.leaderboard import exports, queries, rules, wallboard
+from app.leaderboard.forms import WallboardForm
 from app.leaderboard.services import MonthError, close_month, current_period, month_status
 
 bp = Blueprint("leaderboard", __name__, template_folder="templates")
@@ -96,6 +108,14 @@ def _names(spec: queries.BoardSpec, rows: list[rules.Ranked]) -> dict[int, dict]
     return names
 
 
+def _board_rows(spec: queries.BoardSpec, board: list[rules.Ranked]) -> list[dict]:
+    """Every row of a board as plain values (exports and JSON)."""
+    names = _names(spec, board)
+    return [{"position": r.position, "rank": r.rank, "tied": r.tied,
+             "name": names.get(r.key, {}).get("name", ""),
+             "team": names.get(r.key, {}).get("team"), "points": r.points} for r in board]
+
+
 @bp.route("/")
 @permission_required(Permission.VIEW_LEADERBOARD)
 def index():
@@ -143,3 +163,109 @@ def month_close(period: str):
         flash(_("%(period)s is closed: %(count)s boards are stored as they stand.",
                 period=period, count=count), "success")
     return redirect(url_for("leaderboard.index", month=period))
+
+
+@bp.route("/board.json")
+@permission_required(Permission.VIEW_LEADERBOARD)
+def board_json():
+    """The board of the page's parameters, for the LMS and other screens."""
+    period = _month()
+    spec = _spec(period)
+    board = queries.get_board(period, spec) if spec.scope else []
+    me = current_user.id if spec.kind != "team" else current_user.team_id
+    mine = next((r for r in board if r.key == me), None)
+    return jsonify({
+        "period": period, "board": spec.kind, "scope": spec.scope, "blade": spec.blade,
+        "closed": queries.is_closed(period), "rows": _board_rows(spec, board),
+        "me": {"position": mine.position, "points": mine.points,
+               "gap": rules.gap_to_next(board, me)} if mine else None,
+    })
+
+
+@bp.route("/export.<fmt>")
+@permission_required(Permission.VIEW_LEADERBOARD)
+def board_export(fmt: str):
+    """The whole board as CSV or XLSX, cells escaped against formula injection."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    period = _month()
+    spec = _spec(period)
+    board = queries.get_board(period, spec) if spec.scope else []
+    header = [_("Place"), _("Rank"), _("Name"), _("Team"), _("Points")]
+    rows = [[r["position"], r["rank"], r["name"], r["team"] or "", r["points"]]
+            for r in _board_rows(spec, board)]
+    name = f"leaderboard-{period}-{spec.kind}-{spec.scope}-{spec.blade}"
+    if fmt == "csv":
+        return Response(exports.to_csv(header, rows), mimetype="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(exports.to_xlsx(period, header, rows), headers={
+        "Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+# --- the wallboard -------------------------------------------------------------------------
+
+@bp.route("/wallboards", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_PEOPLE)
+def wallboard_list():
+    form = WallboardForm()
+    link = None
+    if form.validate_on_submit():
+        try:
+            _token, secret = wallboard.create_token(form.label.data, actor_id=current_user.id,
+                                                    now=utcnow())
+        except wallboard.WallboardError as error:
+            db.session.rollback()
+            flash(error.translated(), "error")
+        else:
+            db.session.commit()
+            link = url_for("leaderboard.wall_show", secret=secret, _external=True)
+    return render_template("leaderboard/wallboard_list.html", form=form, link=link,
+                           tokens=wallboard.list_tokens(), revoke_form=ConfirmForm())
+
+
+@bp.route("/wallboards/<int:token_id>/revoke", methods=["POST"])
+@permission_required(Permission.MANAGE_PEOPLE)
+def wallboard_revoke(token_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        wallboard.revoke_token(token_id, actor_id=current_user.id, now=utcnow())
+    except wallboard.WallboardError:
+        abort(404)
+    db.session.commit()
+    flash(_("The link is revoked: the screen that uses it shows nothing any more."), "success")
+    return redirect(url_for("leaderboard.wallboard_list"))
+
+
+def _wall_data(secret: str) -> dict:
+    if wallboard.valid_token(secret) is None:
+        abort(404)
+    period = current_period(utcnow())
+    spec = queries.BoardSpec("team")
+    board = queries.get_board(period, spec)
+    teams = {t.id: t.name for t in db.session.scalars(select(Team))}
+    return {
+        "period": period,
+        "teams": [{"place": r.rank, "name": teams.get(r.key, ""), "points": r.points}
+                  for r in board],
+        "honours": [{"name": h["user"].name,
+                     "honour": (h["badge"].name_zh if str(get_locale()).startswith("zh")
+                                else h["badge"].name_en) if h["badge"] else
+                     _("Service Star of %(month)s", month=h["star"].period)}
+                    for h in queries.latest_honours()],
+    }
+
+
+@bp.route("/wall/<secret>")
+def wall_show(secret: str):
+    """The floor's TV: the team board and the latest honours, large, refreshing itself. No
+    sign-in: the link's secret is the key, and it shows nothing else."""
+    refresh = min(max(request.args.get("refresh", 30, type=int), 2), 600)
+    return render_template("leaderboard/wall.html", secret=secret, refresh=refresh,
+                           **_wall_data(secret))
+
+
+@bp.route("/wall/<secret>.json")
+def wall_json(secret: str):
+    return jsonify(_wall_data(secret))
