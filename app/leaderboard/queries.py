@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, extract, func, or_, select
 
 from app.auth.models import Team, User, UserRole
 from app.auth.roles import Role
@@ -50,31 +50,33 @@ def _employed_in(period: str):
     return (User.hire_date <= last) & or_(User.leave_date.is_(None), User.leave_date >= first)
 
 
-def _agents(period: str, spec: BoardSpec) -> list[tuple[int, int | None]]:
-    """(user id, team id) of the agents the board ranks for that month."""
-    query = select(User.id, User.team_id).where(
-        _employed_in(period),
-        User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.AGENT.value)))
+def _is_agent():
+    return User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.AGENT.value))
+
+
+def _in_scope(spec: BoardSpec) -> list:
+    """The conditions on User of the board's scope, beyond "an agent employed that month"."""
     if spec.scope.startswith("team-"):
-        query = query.where(User.team_id == int(spec.scope[5:]))
-    elif spec.kind == "cohort":
-        first = month_first_day(spec.scope)
-        query = query.where(User.hire_date >= first,
-                            User.hire_date <= month_last_day(spec.scope))
-    return list(db.session.execute(query).all())
+        return [User.team_id == int(spec.scope[5:])]
+    if spec.kind == "cohort":
+        return [User.hire_date >= month_first_day(spec.scope),
+                User.hire_date <= month_last_day(spec.scope)]
+    return []
 
 
-def _points(period: str, blade: str, user_ids: list[int] | None = None) -> dict[int, tuple]:
-    """user id → (points, reached at) from the rollups of the month."""
-    query = (select(PointRollup.user_id, func.sum(PointRollup.points),
-                    func.max(PointRollup.last_changed_at))
-             .where(PointRollup.period == period).group_by(PointRollup.user_id))
+def _with_points(period: str, blade: str, *columns):
+    """The agents employed in the month with their points and when they reached them, in one
+    query: the rollups are joined on their primary key (user, month[, blade]) and summed in
+    the database. Agents without rollups have (0, None)."""
+    on = [PointRollup.user_id == User.id, PointRollup.period == period]
     if blade != "all":
-        query = query.where(PointRollup.blade == blade)
-    rows = db.session.execute(query).all()
-    wanted = set(user_ids) if user_ids is not None else None
-    return {user_id: (int(points), _aware(at)) for user_id, points, at in rows
-            if wanted is None or user_id in wanted}
+        on.append(PointRollup.blade == blade)
+    return (select(User.id.label("key"), *columns,
+                   func.coalesce(func.sum(PointRollup.points), 0).label("points"),
+                   func.max(PointRollup.last_changed_at).label("reached"))
+            .select_from(User).outerjoin(PointRollup, and_(*on))
+            .where(_employed_in(period), _is_agent())
+            .group_by(User.id, *columns))
 
 
 def _aware(moment):
@@ -89,25 +91,21 @@ def compute_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
     """A board as the rollups give it now."""
     if spec.kind == "team":
         return _team_board(period, spec)
-    agents = _agents(period, spec)
-    points = _points(period, spec.blade)
-    return rules.rank([rules.Standing(user_id, *points.get(user_id, (0, None)))
-                       for user_id, _team in agents])
+    query = _with_points(period, spec.blade).where(*_in_scope(spec))
+    return rules.rank([rules.Standing(user_id, int(points), _aware(at))
+                       for user_id, points, at in db.session.execute(query)])
 
 
 def _team_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
     first, last = month_first_day(period), month_last_day(period)
     members = db.session.execute(
-        select(User.id, User.team_id, User.hire_date, User.leave_date).where(
-            _employed_in(period), User.team_id.is_not(None),
-            User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.AGENT.value)))
-    ).all()
-    points = _points(period, spec.blade)
+        _with_points(period, spec.blade, User.team_id, User.hire_date, User.leave_date)
+        .where(User.team_id.is_not(None)))
     teams: dict[int, dict] = {}
-    for user_id, team_id, hired, left in members:
+    for _user_id, team_id, hired, left, user_points, reached in members:
         team = teams.setdefault(team_id, {"points": 0, "shares": [], "reached": None})
-        user_points, reached = points.get(user_id, (0, None))
-        team["points"] += user_points
+        reached = _aware(reached)
+        team["points"] += int(user_points)
         team["shares"].append(rules.share_of_month(first, last, hired, left))
         if reached and (team["reached"] is None or reached > team["reached"]):
             team["reached"] = reached
@@ -142,10 +140,14 @@ def get_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
         return _from_rows(snapshot)
     key = f"board/{period}/{spec.key}/{points_version()}"
     rows = cache.get(key)
-    if rows is None:
-        rows = to_rows(compute_board(period, spec))
-        cache.set(key, rows, timeout=CACHE_SECONDS)
-    return _from_rows(rows)
+    if rows is not None:
+        return _from_rows(rows)
+    board = compute_board(period, spec)
+    # the rows as tuples with their times as they are: cheaper to store and read back than
+    # the snapshot's JSON rows (`_from_rows` reads both)
+    cache.set(key, [(r.position, r.rank, r.key, r.points, r.reached_at, r.tied)
+                    for r in board], timeout=CACHE_SECONDS)
+    return board
 
 
 def all_board_specs(period: str) -> list[BoardSpec]:
@@ -162,19 +164,56 @@ def all_board_specs(period: str) -> list[BoardSpec]:
 def cohorts_in(period: str) -> list[str]:
     """The onboarding cohorts (hire months) of the agents employed in that month, newest
     first."""
-    dates = db.session.scalars(select(User.hire_date).where(
-        _employed_in(period),
-        User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.AGENT.value))))
-    return sorted({f"{d.year:04d}-{d.month:02d}" for d in dates}, reverse=True)
+    months = db.session.execute(select(
+        extract("year", User.hire_date), extract("month", User.hire_date)).distinct().where(
+        _employed_in(period), _is_agent()))
+    return sorted({f"{int(year):04d}-{int(month):02d}" for year, month in months},
+                  reverse=True)
+
+
+def _live_position(period: str, user_id: int) -> int | None:
+    """The person's position on the live centre board of the month, counted in the database
+    (the agents ahead of them in the board's order) rather than by ranking every agent."""
+    standings = _with_points(period, "all").cte("standings")
+    them_table, me_table = standings.alias("them"), standings.alias("me")
+    them, me = them_table.c, me_table.c
+    ahead = or_(   # the board's order: points, then who reached them first, then the key
+        them.points > me.points,
+        and_(them.points == me.points, or_(
+            and_(them.reached.is_not(None),
+                 or_(me.reached.is_(None), them.reached < me.reached)),
+            and_(or_(them.reached == me.reached,
+                     and_(them.reached.is_(None), me.reached.is_(None))),
+                 them.key < me.key))))
+    row = db.session.execute(
+        select(me.key, func.count(them.key))
+        .select_from(me_table).outerjoin(them_table, ahead)
+        .where(me.key == user_id).group_by(me.key)).first()
+    return None if row is None else row[1] + 1
 
 
 def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None]]:
     """The person's position on the centre board in each month (None when not ranked)."""
+    spec = BoardSpec("individual")
+    snapshots = dict(db.session.execute(select(BoardSnapshot.period, BoardSnapshot.rows).where(
+        BoardSnapshot.period.in_(periods), BoardSnapshot.board == spec.key)).all())
+    version = points_version()
     history = []
     for period in periods:
-        board = get_board(period, BoardSpec("individual"))
-        row = next((r for r in board if r.key == user_id), None)
-        history.append((period, row.position if row else None))
+        if period in snapshots:
+            position = next((row[0] for row in snapshots[period] if row[2] == user_id), None)
+        else:
+            rows = cache.get(f"board/{period}/{spec.key}/{version}")
+            if rows is not None:
+                position = next((row[0] for row in rows if row[2] == user_id), None)
+            else:
+                key = f"board-position/{period}/{user_id}/{version}"
+                position = cache.get(key)
+                if position is None:
+                    position = _live_position(period, user_id) or 0   # 0: not ranked
+                    cache.set(key, position, timeout=CACHE_SECONDS)
+                position = position or None
+        history.append((period, position))
     return history
 
 
