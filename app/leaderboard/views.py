@@ -249,7 +249,9 @@ def _wall_data(secret: str) -> dict:
         "period": period,
         "teams": [{"place": r.rank, "name": teams.get(r.key, ""), "points": r.points}
                   for r in board],
-        "honours": [{"name": h["user"].name,
+        "honours": [{"name": _("Agent %(code)s", code=rules.pseudonym(
+                         h["user"].id, current_app.config["SECRET_KEY"]))
+                     if current_app.config["LEADERBOARD_PSEUDONYMISE"] else h["user"].name,
                      "honour": (h["badge"].name_zh if str(get_locale()).startswith("zh")
                                 else h["badge"].name_en) if h["badge"] else
                      _("Service Star of %(month)s", month=h["star"].period)}

@@ -68,6 +68,17 @@ def test_a_wallboard_link_works_until_revoked_and_shows_only_the_board(
     assert evil.employee_number not in html and "/people/" not in html
     token = db.session.scalar(select(WallboardToken))
     assert token.label == "Floor 3 TV" and path.split("/")[-1] not in token.token_hash
+    # an honour on the wall: the first sign-off badge
+    award(Award("sign_off.received", evil.id, "so", "sign_off"), now=datetime.now(UTC))
+    db.session.commit()
+    assert "First Sign-off" in anonymous.get(path).get_data(as_text=True)
+    assert evil.name in anonymous.get(path + ".json").get_json()["honours"][0]["name"]
+    app.config["LEADERBOARD_PSEUDONYMISE"] = True
+    try:
+        honours = anonymous.get(path + ".json").get_json()["honours"]
+        assert honours and evil.name not in honours[0]["name"]
+    finally:
+        app.config["LEADERBOARD_PSEUDONYMISE"] = False
     client.post(f"/leaderboard/wallboards/{token.id}/revoke")
     assert anonymous.get(path).status_code == 404
     assert anonymous.get(path + ".json").status_code == 404
