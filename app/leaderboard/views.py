@@ -116,14 +116,20 @@ def _board_rows(spec: queries.BoardSpec, board: list[rules.Ranked]) -> list[dict
              "team": names.get(r.key, {}).get("team"), "points": r.points} for r in board]
 
 
-@bp.route("/")
-@permission_required(Permission.VIEW_LEADERBOARD)
-def index():
+def _requested_board():
+    """The board the request asks for, the viewer's key on it (their id, or their team's on
+    the team board) and their row, if they have one."""
     period = _month()
     spec = _spec(period)
     board = queries.get_board(period, spec) if spec.scope else []
     me = current_user.id if spec.kind != "team" else current_user.team_id
-    mine = next((r for r in board if r.key == me), None)
+    return period, spec, board, me, next((r for r in board if r.key == me), None)
+
+
+@bp.route("/")
+@permission_required(Permission.VIEW_LEADERBOARD)
+def index():
+    period, spec, board, me, mine = _requested_board()
     rows = _shown_rows(board, me)
     months = [period]
     for _n in range(5):
@@ -169,11 +175,7 @@ def month_close(period: str):
 @permission_required(Permission.VIEW_LEADERBOARD)
 def board_json():
     """The board of the page's parameters, for the LMS and other screens."""
-    period = _month()
-    spec = _spec(period)
-    board = queries.get_board(period, spec) if spec.scope else []
-    me = current_user.id if spec.kind != "team" else current_user.team_id
-    mine = next((r for r in board if r.key == me), None)
+    period, spec, board, me, mine = _requested_board()
     return jsonify({
         "period": period, "board": spec.kind, "scope": spec.scope, "blade": spec.blade,
         "closed": queries.is_closed(period), "rows": _board_rows(spec, board),
@@ -188,9 +190,7 @@ def board_export(fmt: str):
     """The whole board as CSV or XLSX, cells escaped against formula injection."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    period = _month()
-    spec = _spec(period)
-    board = queries.get_board(period, spec) if spec.scope else []
+    period, spec, board, _me, _mine = _requested_board()
     header = [_("Place"), _("Rank"), _("Name"), _("Team"), _("Points")]
     rows = [[r["position"], r["rank"], r["name"], r["team"] or "", r["points"]]
             for r in _board_rows(spec, board)]
