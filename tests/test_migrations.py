@@ -15,17 +15,12 @@ from sqlalchemy import inspect
 
 from app import MIGRATIONS_DIR, create_app
 from app.extensions import db
-from tests.support.postgres import postgres_url, scratch_postgres_database
+from tests.support.postgres import empty_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    if postgres_url() is None:
-        pytest.skip("PostgreSQL migration test: DATABASE_URL does not point at PostgreSQL")
-    with scratch_postgres_database("migr") as url:
+    with empty_database(request.param, tmp_path, "migrations") as url:
         yield url
 
 

@@ -45,7 +45,7 @@ from app.incentives.forms_badges import (
 )
 from app.incentives.ledger import earned_total
 from app.incentives.models import BadgeAward, Level, ServiceStarNomination
-from app.incentives.queries import localized
+from app.incentives.queries import list_levels, localized
 from app.incentives.stars import StarError
 from app.incentives.views import bp
 
@@ -285,7 +285,7 @@ def badge_assertion_png(uid: str):
 @bp.route("/levels")
 @permission_required(Permission.USE_INCENTIVES)
 def level_list():
-    return render_template("incentives/badge_level_list.html", levels=badges.list_levels(),
+    return render_template("incentives/badge_level_list.html", levels=list_levels(),
                            earned=earned_total(current_user.id), delete_form=DecisionForm(),
                            locale=_locale())
 

@@ -29,6 +29,7 @@ from app.errors import DomainError
 from app.i18n import N_
 from app.incentives.ledger import Award, LedgerError, award, not_a_reversal, reverse_entry
 from app.incentives.models import BadgeAward, BadgeClass, Level, PointEntry, Rule
+from app.incentives.queries import list_levels
 from app.incentives.rules import Blade, EntryStatus, Event
 from app.notifications.services import notify
 
@@ -529,10 +530,6 @@ def grant_recipients(granter: User, badges: list[BadgeClass]) -> list[User]:
 
 
 # --- the level ladder --------------------------------------------------------------------
-
-def list_levels() -> list[Level]:
-    return list(db.session.scalars(select(Level).order_by(Level.min_points)))
-
 
 def _check_ladder(changed: Level | None, *, removed: Level | None = None) -> None:
     """The ladder after the change: thresholds unique, none negative, the lowest at 0."""

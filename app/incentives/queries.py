@@ -70,8 +70,15 @@ class LevelStanding:
     progress: float              # 0..1 towards the next level
 
 
-def level_standing(earned: int) -> LevelStanding:
-    levels = list(db.session.scalars(select(Level).order_by(Level.min_points)))
+def list_levels() -> list[Level]:
+    """The level ladder, lowest first."""
+    return list(db.session.scalars(select(Level).order_by(Level.min_points)))
+
+
+def level_standing(earned: int, levels: list[Level] | None = None) -> LevelStanding:
+    """Where `earned` points stand on the ladder. Pass `levels` when asking for many people,
+    so that the ladder is read once."""
+    levels = list_levels() if levels is None else levels
     if not levels:
         return LevelStanding(None, None, None, 0.0)
     thresholds = [level.min_points for level in levels]

@@ -26,7 +26,7 @@ from app.auth.roles import Permission
 from app.centre.periods import PeriodError, centre_tz, parse_period, previous_period
 from app.database import db, utcnow
 from app.incentives.models import PointBalance
-from app.incentives.queries import BLADE_LABELS, level_standing
+from app.incentives.queries import BLADE_LABELS, level_standing, list_levels
 from app.incentives.rules import Blade
 from app.leaderboard import exports, queries, rules, wallboard
 from app.leaderboard.forms import WallboardForm
@@ -96,13 +96,14 @@ def _names(spec: queries.BoardSpec, rows: list[rules.Ranked]) -> dict[int, dict]
         current_user.can(Permission.VIEW_TEAM) or current_user.can(Permission.VIEW_ALL_AGENTS))
     earned = dict(db.session.execute(select(PointBalance.user_id, PointBalance.earned).where(
         PointBalance.user_id.in_(keys))).all())
+    ladder = list_levels()
     names = {}
     for user in db.session.scalars(select(User).where(User.id.in_(keys))):
         hidden = pseudonymise and user.id != current_user.id
         names[user.id] = {
             "name": _("Agent %(code)s", code=rules.pseudonym(user.id, current_app.config[
                 "SECRET_KEY"])) if hidden else user.name,
-            "level": level_standing(earned.get(user.id, 0)).current,
+            "level": level_standing(earned.get(user.id, 0), ladder).current,
             "team": None if hidden else (user.team.name if user.team else None),
         }
     return names

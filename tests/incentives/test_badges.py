@@ -27,6 +27,7 @@ from app.incentives.badges import (
 )
 from app.incentives.ledger import Award, award, confirm_entry, earned_total, reverse_entry
 from app.incentives.models import BadgeAward, BadgeClass, Level, PointEntry
+from app.incentives.queries import list_levels
 from app.incentives.services import award_batch
 from app.notifications.models import Notification
 
@@ -388,9 +389,9 @@ def test_levels_are_added_changed_and_removed(db, defaults, now):
                                 now=now)
     assert badges.update_level(level.id, min_points=450, name_en="Steady", name_zh="稳健",
                                actor_id=None, now=now)
-    assert 450 in [lv.min_points for lv in badges.list_levels()]
+    assert 450 in [lv.min_points for lv in list_levels()]
     badges.delete_level(level.id, actor_id=None, now=now)
-    assert 450 not in [lv.min_points for lv in badges.list_levels()]
+    assert 450 not in [lv.min_points for lv in list_levels()]
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"level.create", "level.update", "level.delete"} <= actions
 

@@ -41,7 +41,7 @@ from app.incentives.services import (
     reverse_entry,
     verify_rollups,
 )
-from tests.support.postgres import postgres_url, scratch_postgres_database
+from tests.support.postgres import empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 15, 2, 30, tzinfo=UTC)
@@ -64,12 +64,7 @@ class Centre:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'concurrency.db'}"
-        return
-    if postgres_url() is None:
-        pytest.skip("concurrency on PostgreSQL: DATABASE_URL does not point at PostgreSQL")
-    with scratch_postgres_database("concurrency") as url:
+    with empty_database(request.param, tmp_path, "concurrency") as url:
         yield url
 
 

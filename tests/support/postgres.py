@@ -5,6 +5,7 @@ import os
 from contextlib import contextmanager
 
 import psycopg
+import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -32,3 +33,16 @@ def scratch_postgres_database(suffix: str, driver: str = "postgresql+psycopg"):
         yield url.set(drivername=driver, database=name).render_as_string(hide_password=False)
     finally:
         run("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+@contextmanager
+def empty_database(kind: str, tmp_path, name: str):
+    """An empty database of the given kind for one test: a SQLite file in `tmp_path`, or a
+    scratch PostgreSQL database beside the suite's (the test is skipped without one)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
+        return
+    if postgres_url() is None:
+        pytest.skip(f"{name} on PostgreSQL: DATABASE_URL does not point at PostgreSQL")
+    with scratch_postgres_database(name) as url:
+        yield url
