@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.audit.services import record_audit
+from app.auth.models import User
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
@@ -90,6 +91,20 @@ def preview_rule_change(rule_id: int, terms: RuleTerms) -> list[ReplayLine]:
         if new != entry.points or entry.blade != terms.blade.value:
             lines.append(ReplayLine(entry.id, entry.user_id, entry.period, entry.points, new))
     return lines
+
+
+def preview_by_person(rule_id: int, terms: RuleTerms) -> dict:
+    """The preview as the rules page shows it: how many entries change, each person's gain
+    or loss (biggest loss first), and the total."""
+    lines = preview_rule_change(rule_id, terms)
+    per_user: dict[int, int] = {}
+    for line in lines:
+        per_user[line.user_id] = per_user.get(line.user_id, 0) + line.delta
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(per_user)))}
+    return {"lines": len(lines),
+            "people": sorted(((users[uid], delta) for uid, delta in per_user.items()),
+                             key=lambda item: item[1]),
+            "total": sum(per_user.values())}
 
 
 def change_rule(rule_id: int, *, terms: RuleTerms, name_en: str, name_zh: str,

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.auth import queries as people
@@ -31,7 +30,7 @@ from app.incentives.rulebook import (
     RuleChangeError,
     change_rule,
     get_rule,
-    preview_rule_change,
+    preview_by_person,
     terms_from_form,
 )
 
@@ -162,7 +161,7 @@ def rule_edit(rule_id: int):
                                         daily_cap=form.daily_cap.data,
                                         monthly_cap=form.monthly_cap.data, params=params)
                 if form.preview.data:
-                    preview = _preview(rule.id, terms)
+                    preview = preview_by_person(rule.id, terms)
                 else:
                     _rule, lines = change_rule(rule.id, terms=terms, name_en=form.name_en.data,
                                            name_zh=form.name_zh.data,
@@ -178,19 +177,6 @@ def rule_edit(rule_id: int):
                 flash(error.translated(), "error")
     return render_template("incentives/rule_form.html", rule=rule, form=form, preview=preview,
                            locale=str(get_locale()))
-
-
-def _preview(rule_id: int, terms) -> dict:
-    lines = preview_rule_change(rule_id, terms)
-    users = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_({line.user_id for line in lines})))}
-    per_user: dict[int, int] = {}
-    for line in lines:
-        per_user[line.user_id] = per_user.get(line.user_id, 0) + line.delta
-    return {"lines": len(lines),
-            "people": sorted(((users[uid], delta) for uid, delta in per_user.items()),
-                             key=lambda item: item[1]),
-            "total": sum(per_user.values())}
 
 
 @bp.route("/entries/<int:entry_id>/reverse", methods=["POST"])
