@@ -50,7 +50,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
-    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # the largest request body (uploads: rosters, QA exports)
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024 * 1024)))
 
     PAGE_SIZE = 25
     PASSWORD_HASH_METHOD = "scrypt"
@@ -63,6 +64,11 @@ class Config:
     # leaderboards: days after the month end during which late results still count; and
     # whether agents see other agents under a pseudonym (managers always see names)
     LEADERBOARD_GRACE_DAYS = int(os.environ.get("LEADERBOARD_GRACE_DAYS", "5"))
+    # working days after an import in which an agent may dispute a QA evaluation
+    QA_DISPUTE_WORKING_DAYS = int(os.environ.get("QA_DISPUTE_WORKING_DAYS", "3"))
+    # the largest QA export read, in bytes and rows
+    QA_IMPORT_MAX_BYTES = int(os.environ.get("QA_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+    QA_IMPORT_MAX_ROWS = int(os.environ.get("QA_IMPORT_MAX_ROWS", "1000000"))
     LEADERBOARD_PSEUDONYMISE = os.environ.get("LEADERBOARD_PSEUDONYMISE", "") in ("1", "true")
     # how the Service Star composite weighs its parts (JSON in the environment)
     SERVICE_STAR_WEIGHTS = json.loads(os.environ.get(

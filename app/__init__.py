@@ -124,8 +124,9 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.incentives.cli import incentives_cli, points_cli
     from app.leaderboard.cli import leaderboard_cli
+    from app.qa.cli import qa_cli
 
-    for group in (users_cli, demo_cli, points_cli, incentives_cli, leaderboard_cli):
+    for group in (users_cli, demo_cli, points_cli, incentives_cli, leaderboard_cli, qa_cli):
         app.cli.add_command(group)
 
 
@@ -151,8 +152,16 @@ def _register_templating(app: Flask) -> None:
     app.jinja_env.filters["number"] = lambda value: format_decimal(value)
     app.jinja_env.filters["decimal1"] = lambda value: format_decimal(value, "#,##0.#")
     app.jinja_env.filters["link_list"] = _link_list
+    # obj|loc("name"): obj.name_zh in Chinese, obj.name_en otherwise
+    app.jinja_env.filters["loc"] = _localized
     app.jinja_env.filters["percent"] = lambda value, fmt="#,##0.0%": (
         format_percent(value, fmt) if value is not None else "—")
+
+
+def _localized(obj, field: str):
+    """`obj.<field>_zh` (or the dict's key) in Chinese, `…_en` otherwise."""
+    name = f"{field}_zh" if str(select_locale()).startswith("zh") else f"{field}_en"
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 def _link_list(items, endpoint: str, key: str) -> Markup:
@@ -178,6 +187,12 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(error):
         return page(404, gettext("Not found"), gettext("There is nothing at this address."))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return page(413, gettext("The file is too large"),
+                    gettext("The upload is larger than %(mb)s MB. Nothing was saved.",
+                            mb=app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)))
 
     @app.errorhandler(429)
     def too_many(error):

@@ -12,6 +12,9 @@ import pytest
 from app.auth.roles import Role
 from app.incentives.services import Award, award, install_defaults
 from app.notifications.services import notify
+from app.qa import scorecards
+from app.qa import services as qa_services
+from app.qa.models import QaImport
 
 ACTORS = ("anonymous", "agent", "mentor", "team_lead", "qa_analyst", "trainer", "admin")
 SIGNED_IN = ACTORS[1:]
@@ -33,6 +36,9 @@ def everyone(code: int, anonymous: int = 302) -> dict:
 ADMIN_PAGE = only({"admin": 200})
 ADMIN_ACTION = only({"admin": 302})
 PEOPLE_VIEWERS = only({"qa_analyst": 200, "trainer": 200, "admin": 200})
+QA_PAGE = PEOPLE_VIEWERS
+QA_NOT_FOUND = only({"qa_analyst": 404, "trainer": 404, "admin": 404})
+QA_PAGE_OR_NOT_FOUND = only({"qa_analyst": 200, "trainer": 200, "admin": 200}, default=404)
 
 # (endpoint, method) → (url template, form data, expected status per actor)
 MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
@@ -197,7 +203,43 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
                                        everyone(404, anonymous=404)),
     ("leaderboard.wall_json", "GET"): ("/leaderboard/wall/not-a-token.json", None,
                                        everyone(404, anonymous=404)),
-    ("qa.index", "GET"): ("/qa/", None, PEOPLE_VIEWERS),
+    ("qa.index", "GET"): ("/qa/", None, everyone(302)),
+    ("qa.desk", "GET"): ("/qa/desk", None, QA_PAGE),
+    ("qa.scorecard_list", "GET"): ("/qa/scorecards", None, QA_PAGE),
+    ("qa.scorecard_show", "GET"): ("/qa/scorecards/{scorecard}", None, QA_PAGE),
+    ("qa.scorecard_edit", "GET"): ("/qa/scorecards/{scorecard}/edit", None, QA_PAGE),
+    # an empty post shows the form again with its errors
+    ("qa.scorecard_edit", "POST"): ("/qa/scorecards/{scorecard}/edit", {}, QA_PAGE),
+    ("qa.import_new", "GET"): ("/qa/imports/new", None, QA_PAGE),
+    ("qa.import_new", "POST"): ("/qa/imports/new", {}, QA_PAGE),
+    # a preview token is the uploader's own: an unknown one is not found
+    ("qa.import_preview", "GET"): ("/qa/imports/preview/not-a-token", None, QA_NOT_FOUND),
+    ("qa.import_preview", "POST"): ("/qa/imports/preview/not-a-token", {}, QA_NOT_FOUND),
+    ("qa.import_errors", "GET"): ("/qa/imports/preview/not-a-token/errors.csv", None,
+                                  QA_NOT_FOUND),
+    ("qa.import_show", "GET"): ("/qa/imports/{qa_import}", None, QA_PAGE),
+    ("qa.mappings", "GET"): ("/qa/mappings", None, QA_PAGE),
+    ("qa.mappings", "POST"): ("/qa/mappings", {}, QA_PAGE),
+    ("qa.mine", "GET"): ("/qa/mine", None, everyone(200)),
+    # another team's agent: only those who see every agent's records
+    ("qa.person", "GET"): ("/qa/people/{target}", None, QA_PAGE_OR_NOT_FOUND),
+    ("qa.evaluation_show", "GET"): ("/qa/evaluations/{evaluation}", None,
+                                    QA_PAGE_OR_NOT_FOUND),
+    # only the agent may dispute: for everyone else the empty form goes back to the page
+    ("qa.dispute", "POST"): ("/qa/evaluations/{evaluation}/dispute", {},
+                             only({"qa_analyst": 302, "trainer": 302, "admin": 302},
+                                  default=404)),
+    ("qa.disputes", "GET"): ("/qa/disputes", None,
+                             only({"team_lead": 200, "qa_analyst": 200, "trainer": 200,
+                                   "admin": 200})),
+    ("qa.resolve", "POST"): ("/qa/disputes/{dispute}/resolve", {},
+                             only({"qa_analyst": 302, "trainer": 302, "admin": 302},
+                                  default=404)),
+    # the matrix's team lead leads no team: nothing to show
+    ("qa.team", "GET"): ("/qa/team", None, QA_PAGE),
+    ("qa.remediation", "GET"): ("/qa/remediation", None,
+                                only({"trainer": 200, "admin": 200})),
+    ("qa.remediation", "POST"): ("/qa/remediation", {}, only({"trainer": 200, "admin": 200})),
     ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
 }
 
@@ -231,9 +273,31 @@ def world(make_user, make_team, now, db):
     entry = award(Award("quiz.passed", target.id, "matrix", "quiz_attempt", attempt=1),
                   now=now).entry
     rule = entry.rule_id
+    qa = _qa_world(target, actors["qa_analyst"], now, db)
     db.session.commit()
     return {"actors": actors, "target": target.id, "team": other.id,
-            "notification": notification.id, "rule": rule, "entry": entry.id}
+            "notification": notification.id, "rule": rule, "entry": entry.id, **qa}
+
+
+def _qa_world(target, analyst, now, db) -> dict:
+    """A scorecard, an import with one evaluation of the target, and the target's dispute."""
+    version = scorecards.save_scorecard(
+        None, code="matrix", name_en="Matrix", name_zh="矩阵", channel="phone",
+        criteria=scorecards.PHONE_CRITERIA, actor_id=None, now=now)
+    done = QaImport(source="matrix", filename="matrix.csv", sha256="0" * 64, layout="summary",
+                    rows=1, new=1, unchanged=0, changed=0, imported_by_id=analyst.id,
+                    imported_at=now)
+    db.session.add(done)
+    db.session.flush()
+    [evaluation_id] = qa_services.record_evaluations([qa_services.EvaluationRow(
+        external_id="M-1", user_id=target.id, scorecard_version_id=version.id,
+        evaluated_at=now, channel="phone", evaluator="", score=88.0, is_critical_fail=False,
+        comment="", fingerprint="x")], source="matrix", import_id=done.id,
+        actor_id=analyst.id, now=now)
+    dispute = qa_services.raise_dispute(evaluation_id, reason="The greeting was there.",
+                                        actor_id=target.id, now=now)
+    return {"scorecard": version.scorecard_id, "qa_import": done.id,
+            "evaluation": evaluation_id, "dispute": dispute.id}
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[1]} {r[0]}")

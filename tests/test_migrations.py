@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import MIGRATIONS_DIR, create_app
 from app.extensions import db
@@ -75,3 +75,44 @@ def test_downgrading_to_base_and_upgrading_again_gives_the_same_schema(empty_app
 
     _migrate(upgrade)
     assert _pending_changes() == []
+
+
+def test_the_month_totals_and_closed_places_are_filled_from_what_is_there(empty_app):
+    """Revision 0004 adds the month totals and the places on closed months' centre boards:
+    a database that has rollups and snapshots already gets them from those."""
+    _migrate(upgrade, revision="0003")
+    at = "2026-03-0{} 10:00:00.000000"
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (id, employee_number, name, is_active, hire_date, career_level,"
+            " created_at, updated_at) VALUES (:id, :number, :name, true, '2025-01-01', 'agent',"
+            " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"),
+            [{"id": 1, "number": "E1", "name": "Ann"}, {"id": 2, "number": "E2", "name": "Bo"}])
+        conn.execute(text(
+            "INSERT INTO point_rollups (user_id, period, blade, points, positive, negative,"
+            " entries, last_changed_at) VALUES (:user, :period, :blade, :points, :points, 0, 1,"
+            " :at)"),
+            [{"user": 1, "period": "2026-03", "blade": "growth", "points": 20, "at": at.format(2)},
+             {"user": 1, "period": "2026-03", "blade": "goal", "points": 5, "at": at.format(4)},
+             {"user": 2, "period": "2026-03", "blade": "goal", "points": 30, "at": at.format(1)},
+             {"user": 2, "period": "2026-02", "blade": "goal", "points": 7, "at": at.format(3)}])
+        conn.execute(text(
+            "INSERT INTO board_snapshots (period, board, rows, created_at) VALUES"
+            " ('2026-02', 'individual:centre:all', :rows, '2026-03-20 00:00:00'),"
+            " ('2026-02', 'individual:centre:goal', :rows, '2026-03-20 00:00:00')"),
+            {"rows": '[[1, 1, 2, 7, "2026-03-03T10:00:00+00:00", false],'
+                     ' [2, 2, 1, 0, null, false]]'})
+
+    _migrate(upgrade, revision="0004")
+
+    with db.engine.connect() as conn:
+        totals = conn.execute(text(
+            "SELECT user_id, period, points FROM point_month_totals ORDER BY user_id, period"))
+        assert [tuple(row) for row in totals] == [
+            (1, "2026-03", 25), (2, "2026-02", 7), (2, "2026-03", 30)]
+        reached = conn.execute(text(
+            "SELECT reached_at FROM point_month_totals WHERE user_id = 1")).scalar_one()
+        assert str(reached).startswith("2026-03-04 10:00:00")
+        places = conn.execute(text(
+            "SELECT period, user_id, position FROM board_places ORDER BY position"))
+        assert [tuple(row) for row in places] == [("2026-02", 2, 1), ("2026-02", 1, 2)]

@@ -46,6 +46,13 @@ AUDIT_ACTIONS = {
     "service_model.propose": _l("Service Models proposed"),
     "service_model.confirm": _l("Service Model confirmed"),
     "service_model.decline": _l("Service Model nomination declined"),
+    "qa.scorecard_saved": _l("QA scorecard saved"),
+    "qa.mapping_saved": _l("QA column mapping saved"),
+    "qa.import": _l("QA results imported"),
+    "qa.evaluation_corrected": _l("QA score corrected"),
+    "qa.dispute_raised": _l("QA evaluation disputed"),
+    "qa.dispute_resolved": _l("QA dispute resolved"),
+    "qa.remediation_saved": _l("Remediation mapping changed"),
 }
 
 AUDIT_SENTENCES = {
@@ -90,6 +97,13 @@ AUDIT_SENTENCES = {
     "service_model.confirm": N_("%(actor)s confirmed %(subject)s as Service Model of the year."),
     "service_model.decline": N_("%(actor)s declined the Service Model nomination of "
                                 "%(subject)s."),
+    "qa.scorecard_saved": N_("%(actor)s saved a new version of a QA scorecard."),
+    "qa.mapping_saved": N_("%(actor)s saved the column mapping of a QA source."),
+    "qa.import": N_("%(actor)s imported QA results."),
+    "qa.evaluation_corrected": N_("%(actor)s corrected the QA score of %(subject)s."),
+    "qa.dispute_raised": N_("%(actor)s disputed a QA evaluation."),
+    "qa.dispute_resolved": N_("%(actor)s resolved a QA dispute of %(subject)s."),
+    "qa.remediation_saved": N_("%(actor)s changed what a critical QA fail assigns."),
 }
 # An action some package forgot to name here still shows, untranslated.
 UNNAMED_ACTION = N_("%(actor)s: %(action)s")

@@ -6,11 +6,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.auth.importers import RosterImportError, RowError, apply_roster, plan_roster
+from app.auth.importers import RosterImportError, apply_roster, plan_roster
 from app.auth.roles import CareerLevel, Role
 from app.auth.services import PeopleError, create_user
 from app.centre.periods import centre_tz
 from app.database import db, utcnow
+from app.imports import describe_row_error
 
 users_cli = AppGroup("users", help="People: create an admin, import a roster.")
 
@@ -34,18 +35,6 @@ def create_admin(employee_number: str, name: str, email: str | None, password: s
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"Created admin {user.employee_number} ({user.name}).")
-
-
-def describe_row_error(error: RowError) -> str:
-    """One line in English: "row 3, column 入职日期, value 2026-02-30: …"."""
-    where = []
-    if error.row is not None:
-        where.append(f"row {error.row}")
-    if error.column:
-        where.append(f"column {error.column}")
-    if error.value:
-        where.append(f"value {error.value}")
-    return f"{', '.join(where)}: {error.english()}" if where else error.english()
 
 
 @users_cli.command("import")

@@ -1,6 +1,6 @@
 """The roster import from HR: CSV or XLSX → validated rows → one all-or-nothing apply.
 
-`plan_roster` reads the file (pandas stays in this module) and checks every row against the
+`plan_roster` reads the file (with `app.imports`) and checks every row against the
 rules and the database without writing anything; it returns plain rows or raises
 `RosterImportError` with every problem it found. `apply_roster` carries a plan out through the
 people services only. `import_roster` does both. The caller commits, or rolls back on error.
@@ -10,15 +10,11 @@ an optional column that is absent or empty leaves the person's current value alo
 """
 from __future__ import annotations
 
-import io
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
-import pandas as pd
-from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -38,6 +34,9 @@ from app.centre.periods import centre_tz
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
+from app.imports import FileError, RowError, read_table
+from app.imports import folded as _folded
+from app.imports import header_key as _header_key
 
 
 @dataclass(frozen=True)
@@ -102,41 +101,15 @@ ROLE_WORDS: dict[str, Role] = {
     "administrator": Role.ADMIN,
 }
 
-ZIP_MAGIC = b"PK\x03\x04"  # every XLSX file is a zip archive
-# Files people upload by mistake that can happen to decode as text.
-NOT_SPREADSHEETS = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x11\xe0",
-                    b"\x1f\x8b", b"Rar!", b"7z\xbc\xaf")
-ENCODINGS = ("utf-8-sig", "gb18030")
 MAX_LENGTHS = {"name": 120, "email": 254}
 
 _ROLE_SEPARATORS = re.compile(r"[,;|、]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE_PATTERNS = (
     # 2026-03-01, 2026/3/1, 2026.03.01, optionally with a time (Excel date cells read as text)
     re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"),
     re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"),
 )
-
-
-@dataclass
-class RowError:
-    row: int | None       # the line in the file as a spreadsheet shows it (header = 1)
-    column: str | None
-    value: str | None
-    message: str          # an English msgid
-    params: dict = field(default_factory=dict)
-
-    def translated(self) -> str:
-        """The reason in the current language, dates written the way that language writes them."""
-        params = {key: format_date(value) if isinstance(value, date) else value
-                  for key, value in self.params.items()}
-        return gettext(self.message, **params)
-
-    def english(self) -> str:
-        params = {key: value.isoformat() if isinstance(value, date) else value
-                  for key, value in self.params.items()}
-        return self.message % params if params else self.message
 
 
 class RosterImportError(DomainError):
@@ -177,15 +150,6 @@ class RosterPlan:
 
 # --- reading the file --------------------------------------------------------------------
 
-def _folded(text: str) -> str:
-    """Full-width forms to ASCII (２０２６／３／１, ，), surrounding blanks removed."""
-    return unicodedata.normalize("NFKC", text or "").strip()
-
-
-def _header_key(text: str) -> str:
-    return re.sub(r"[\s_\-.*]", "", _folded(text).casefold())
-
-
 HEADERS: dict[str, RosterColumn] = {
     _header_key(header): column
     for column in ROSTER_COLUMNS
@@ -195,67 +159,6 @@ HEADERS: dict[str, RosterColumn] = {
 
 def _file_error(message: str, **params) -> RosterImportError:
     return RosterImportError([RowError(None, None, None, message, params)])
-
-
-def _not_a_spreadsheet() -> RosterImportError:
-    return _file_error(N_("The file is not a spreadsheet: upload a CSV or XLSX file."))
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(NOT_SPREADSHEETS):
-        raise _not_a_spreadsheet()
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not _CONTROL.search(text):
-            return text
-    raise _not_a_spreadsheet()
-
-
-def _separator(text: str) -> str:
-    """The delimiter the header line uses most: comma, tab or semicolon."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    return max((",", "\t", ";"), key=header.count)
-
-
-def _read_csv(data: bytes) -> pd.DataFrame:
-    text = _decode(data)
-    try:
-        return pd.read_csv(io.StringIO(text), sep=_separator(text), header=None, dtype=str,
-                           keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.EmptyDataError as exc:
-        raise _file_error(N_("The file is empty.")) from exc
-    except pd.errors.ParserError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        if line:
-            raise RosterImportError([RowError(
-                int(line.group(1)), None, None,
-                N_("This row has more cells than the first row has column names."))]) from exc
-        raise _not_a_spreadsheet() from exc
-
-
-def _read_xlsx(data: bytes) -> pd.DataFrame:
-    try:
-        return pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str,
-                             keep_default_na=False, engine="openpyxl")
-    except Exception as exc:  # a damaged or foreign file fails in many ways inside openpyxl
-        raise _not_a_spreadsheet() from exc
-
-
-def read_table(data: bytes, filename: str) -> list[list[str]]:
-    """The cells of the file (the first sheet of an XLSX) as stripped strings, header row first."""
-    if not data.removeprefix(b"\xef\xbb\xbf").strip():
-        raise _file_error(N_("The file is empty."))
-    if data.startswith(ZIP_MAGIC) or filename.lower().endswith(".xlsx"):
-        frame = _read_xlsx(data)
-    else:
-        frame = _read_csv(data)
-    table = [[str(cell).strip() for cell in row] for row in frame.itertuples(index=False)]
-    if not any(any(row) for row in table):
-        raise _file_error(N_("The file is empty."))
-    return table
 
 
 # --- checking the rows -------------------------------------------------------------------
@@ -527,7 +430,10 @@ def _today(now: datetime) -> date:
 def plan_roster(data: bytes, filename: str, *, actor_id: int | None,
                 now: datetime) -> RosterPlan:
     """Read and check a whole roster without writing anything; raise with every problem found."""
-    table = read_table(data, filename)
+    try:
+        table = read_table(data, filename)
+    except FileError as error:
+        raise RosterImportError([error.as_row_error()]) from error
     errors: list[RowError] = []
     positions = _map_headers(table[0], errors)
     if errors:

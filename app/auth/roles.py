@@ -43,6 +43,7 @@ class Permission(StrEnum):
     USE_SCENARIOS = "use_scenarios"
     ADMIN_LTI = "admin_lti"
     MANAGE_INCENTIVES = "manage_incentives"        # rules, badges, levels, rewards, reversals
+    MANAGE_TRAINING = "manage_training"            # training content, remediation mapping
 
 
 _EVERYONE = {
@@ -62,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.TRAINER: frozenset(
         _EVERYONE | {Permission.VIEW_ALL_AGENTS, Permission.VIEW_PEOPLE, Permission.USE_QA,
-                     Permission.MANAGE_INCENTIVES}
+                     Permission.MANAGE_INCENTIVES, Permission.MANAGE_TRAINING}
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -13,6 +13,8 @@ from app.demo.incentives import (
     load_rewards_and_honours,
 )
 from app.demo.people import DEMO_PASSWORD, load_people, plan_people
+from app.demo.qa import MONTHS as QA_MONTHS
+from app.demo.qa import load_qa
 
 demo_cli = AppGroup("demo", help="The demo centre.")
 
@@ -29,6 +31,9 @@ def load() -> None:
     awards = demo_awards(today)
     with click.progressbar(length=len(awards), label="Points history", show_pos=True) as bar:
         created.update(load_incentives(awards, today, now, bar.update))
+    db.session.commit()
+    with click.progressbar(length=QA_MONTHS, label="QA imports", show_pos=True) as bar:
+        created.update(load_qa(today, now, bar.update))
     created.update(load_rewards_and_honours(today, now))
     created["closed_months"] = close_past_months(today, now)
     db.session.commit()

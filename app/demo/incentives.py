@@ -73,11 +73,7 @@ def plan_awards(agents: list[User], today: date, mentors: dict[int, int]) -> lis
                     awards.append(Award("kbi.checklist_completed", agent.id,
                                         f"{key}:kbi:{day.isoformat()}", "kbi",
                                         occurred_at=_moment(day, rng)))
-            for n in range(rng.randint(2, 5)):
-                score = round(min(100, rng.gauss(80 + 15 * skill, 5)), 1)
-                awards.append(Award("qa.evaluation", agent.id, f"{key}:qa:{n}", "qa_evaluation",
-                                    f"QA-{period.replace('-', '')}-{agent.id:04d}{n}",
-                                    occurred_at=_moment(rng.choice(days), rng), score=score))
+            # QA points come from the demo's QA imports (app/demo/qa.py)
             for n in range(rng.randint(0, 2)):
                 awards.append(Award("quiz.passed", agent.id, f"{key}:quiz:{n}", "quiz_attempt",
                                     f"{agent.id}{n}", occurred_at=_moment(rng.choice(days), rng),
@@ -155,17 +151,17 @@ def _recognitions(today: date, now: datetime) -> int:
 
 
 def _correction(now: datetime) -> int:
-    """One QA award was recorded twice by mistake and taken back by the trainer."""
+    """One KBI checklist was recorded twice by mistake and taken back by the trainer."""
     trainer = db.session.scalar(select(User).where(User.employee_number == "8001"))
     entry = db.session.scalar(
-        select(PointEntry).where(PointEntry.event == "qa.evaluation",
+        select(PointEntry).where(PointEntry.event == "kbi.checklist_completed",
                                  PointEntry.status == "confirmed")
         .order_by(PointEntry.id).limit(1))
     done = db.session.scalar(select(PointEntry.id).where(
         PointEntry.idempotency_key == "demo:correction"))
     if entry is None or done:
         return 0
-    reverse_entry(entry.id, reason="质检结果重复录入 / QA result entered twice",
+    reverse_entry(entry.id, reason="关键行为检查表重复录入 / KBI checklist entered twice",
                   actor_id=trainer.id if trainer else None, now=now,
                   idempotency_key="demo:correction")
     return 1
@@ -204,7 +200,9 @@ def load_rewards_and_honours(today: date, now: datetime) -> dict:
             if n == 2:
                 fulfil_redemption(redemption.id, actor_id=trainer.id, now=now)
             done["redemptions"] += 1
-    if not db.session.scalar(select(Violation.id).limit(1)):
+    # (the QA imports' critical fails are on the ladder already: these are the team lead's)
+    if not db.session.scalar(select(Violation.id).where(~Violation.evidence.like("QA %"))
+                             .limit(1)):
         lead = db.session.scalar(select(User).where(User.employee_number == "1100"))
         agent = db.session.scalar(select(User).where(User.employee_number == "1108"))
         for days_ago, rule, evidence in (

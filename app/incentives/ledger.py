@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import chain
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
-from app.database import db
+from app.database import UTCDateTime, db
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
@@ -30,6 +31,7 @@ from app.incentives.models import (
     Level,
     PointBalance,
     PointEntry,
+    PointMonthTotal,
     PointRollup,
     Rule,
 )
@@ -113,6 +115,10 @@ _ROLLUP_ON_CONFLICT = """ON CONFLICT (user_id, period, blade) DO UPDATE SET
     entries = point_rollups.entries + excluded.entries,
     last_changed_at = CASE WHEN excluded.last_changed_at > point_rollups.last_changed_at
                            THEN excluded.last_changed_at ELSE point_rollups.last_changed_at END"""
+_TOTAL_ON_CONFLICT = """ON CONFLICT (user_id, period) DO UPDATE SET
+    points = point_month_totals.points + excluded.points,
+    reached_at = CASE WHEN excluded.reached_at > point_month_totals.reached_at
+                      THEN excluded.reached_at ELSE point_month_totals.reached_at END"""
 # a deduction or reversal never takes the spendable balance below zero
 _BALANCE_ON_CONFLICT = """ON CONFLICT (user_id) DO UPDATE SET
     earned = point_balances.earned + excluded.earned,
@@ -120,72 +126,136 @@ _BALANCE_ON_CONFLICT = """ON CONFLICT (user_id) DO UPDATE SET
                    ELSE point_balances.balance + excluded.earned END"""
 
 
-def _insert_rows(table, rows: list[dict], *, on_conflict: str,
-                 returning: str | None = None) -> list:
-    """INSERT the rows (dicts with the same keys) with `on_conflict`; the RETURNING rows."""
+_EAST_8 = timezone(timedelta(hours=8))
+
+
+def _utc_text(value: datetime) -> str:
+    """`UTCDateTime` on SQLite without SQLAlchemy's per-value formatting: naive UTC text,
+    "YYYY-MM-DD HH:MM:SS.ffffff" (checked against the dialect's own conversion before use)."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a timezone-aware one is needed")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _converter(column_type, dialect):
+    """What turns a column's Python value into the driver's, or None when nothing does."""
+    convert = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite" and convert:
+        samples = (datetime(2026, 3, 31, 16, 0, tzinfo=UTC),
+                   datetime(1999, 12, 31, 23, 59, 59, 123456, tzinfo=_EAST_8))
+        if all(_utc_text(v) == convert(v) for v in samples):
+            return _utc_text
+    return convert
+
+
+def _insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str,
+                   returning: str | None = None, converted: dict | None = None) -> list:
+    """INSERT the rows (tuples of the columns `names`) with `on_conflict`; the RETURNING
+    rows. `converted` (value id → what the driver takes) may be shared by several inserts of
+    the same values, for as long as the caller keeps those values alive."""
     if not rows:
         return []
     connection = db.session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    values_of = itemgetter(*names) if len(names) > 1 else lambda row: (row[names[0]],)
     converters = [(i, convert) for i, name in enumerate(names)
-                  if (convert := table.c[name].type.dialect_impl(dialect)
-                      .bind_processor(dialect)) is not None]
+                  if (convert := _converter(table.c[name].type, dialect)) is not None]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     one_row = "(" + ", ".join([mark] * len(names)) + ")"
     head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
     tail = f" {on_conflict}" + (f" RETURNING {returning}" if returning else "")
+    # one conversion per value object (a batch shares its times and details); `rows` keeps
+    # every value alive meanwhile, so that no id is reused
+    if converted is None:
+        converted = {}
     returned = []
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         part = rows[start:start + _ROWS_PER_STATEMENT]
-        params = []
-        converted: dict[int, tuple] = {}   # column → (value, converted): repeats are common
-        for row in part:
-            values = list(values_of(row))
+        if converters:   # column by column, then back to rows
+            columns = list(zip(*part, strict=True))
             for i, convert in converters:
-                value = values[i]
-                last = converted.get(i)
-                if last is not None and last[0] is value:
-                    values[i] = last[1]
-                else:
-                    values[i] = convert(value)
-                    converted[i] = (value, values[i])
-            params.extend(values)
+                values = []
+                for value in columns[i]:
+                    done = converted.get(id(value), _MISSING)
+                    if done is _MISSING:
+                        done = converted[id(value)] = convert(value)
+                    values.append(done)
+                columns[i] = values
+            part_rows = zip(*columns, strict=True)
+        else:
+            part_rows = part
         result = connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                            tuple(params))
-        if returning:
-            returned.extend(result.all())
+                                            tuple(chain.from_iterable(part_rows)))
+        if returning:   # plain tuples from the driver: no row objects for thousands of keys
+            returned.extend(result.cursor.fetchall())
+            result.close()
     return returned
 
 
-def _rollup_rows(changes) -> tuple[list[dict], dict[int, int]]:
-    rollups: dict[tuple, dict] = {}
+_MISSING = object()
+
+
+def _insert_rows(table, rows: list[dict], *, on_conflict: str,
+                 returning: str | None = None) -> list:
+    """`_insert_values` for rows given as dicts with the same keys."""
+    if not rows:
+        return []
+    names = tuple(rows[0])
+    return _insert_values(table, names, [tuple(row[name] for name in names) for row in rows],
+                          on_conflict=on_conflict, returning=returning)
+
+
+_ROLLUP_COLUMNS = ("user_id", "period", "blade", "points", "positive", "negative", "entries",
+                   "last_changed_at")
+_TOTAL_COLUMNS = ("user_id", "period", "points", "reached_at")
+_BALANCE_COLUMNS = ("user_id", "earned", "spent", "balance")
+
+
+def _rollup_rows(changes) -> tuple[list[tuple], list[tuple], dict[int, int]]:
+    """The rollups (user, month, blade), the month totals (user, month) and the balances
+    (user) that the changes add up to, as rows of `_ROLLUP_COLUMNS` and `_TOTAL_COLUMNS`."""
+    rollups: dict[tuple, list] = {}   # → [points, positive, negative, entries, at]
+    totals: dict[tuple, list] = {}    # → [points, at]
     balances: dict[int, int] = defaultdict(int)
     for user_id, period, blade, points, at in changes:
-        row = rollups.setdefault((user_id, period, blade), {
-            "user_id": user_id, "period": period, "blade": blade, "points": 0,
-            "positive": 0, "negative": 0, "entries": 0, "last_changed_at": at})
-        row["points"] += points
-        row["positive" if points > 0 else "negative"] += points
-        row["entries"] += 1
-        row["last_changed_at"] = max(row["last_changed_at"], at)
+        key = (user_id, period, blade)
+        row = rollups.get(key)
+        if row is None:
+            row = rollups[key] = [0, 0, 0, 0, at]
+        row[0] += points
+        row[1 if points > 0 else 2] += points
+        row[3] += 1
+        if at > row[4]:
+            row[4] = at
+        total = totals.get(key[:2])
+        if total is None:
+            total = totals[key[:2]] = [0, at]
+        total[0] += points
+        if at > total[1]:
+            total[1] = at
         balances[user_id] += points
     # in key order: concurrent writers then lock the rows in the same order (no deadlock)
-    return [rollups[key] for key in sorted(rollups)], balances
+    return ([(*key, *rollups[key]) for key in sorted(rollups)],
+            [(*key, *totals[key]) for key in sorted(totals)], balances)
 
 
-def _apply(changes: list[tuple[int, str, str, int, datetime]]) -> dict[int, tuple[int, int]]:
-    """Add confirmed points to the rollups and balances: (user, period, blade, points, at).
-    Returns each user's earned total before and after."""
+def _apply(changes: list[tuple[int, str, str, int, datetime]],
+           converted: dict | None = None) -> dict[int, tuple[int, int]]:
+    """Add confirmed points to the rollups, the month totals and the balances: (user, period,
+    blade, points, at). Returns each user's earned total before and after. `converted`: as
+    for `_insert_values` (a batch's times are its entries' times)."""
     if not changes:
         return {}
     db.session.info[_POINTS_CHANGED] = True
-    rollups, balances = _rollup_rows(changes)
-    _insert_rows(PointRollup.__table__, rollups, on_conflict=_ROLLUP_ON_CONFLICT)
-    after = _insert_rows(PointBalance.__table__, [
-        {"user_id": user_id, "earned": delta, "spent": 0, "balance": max(delta, 0)}
-        for user_id, delta in sorted(balances.items())],
+    rollups, totals, balances = _rollup_rows(changes)
+    converted = {} if converted is None else converted
+    _insert_values(PointRollup.__table__, _ROLLUP_COLUMNS, rollups,
+                   on_conflict=_ROLLUP_ON_CONFLICT, converted=converted)
+    _insert_values(PointMonthTotal.__table__, _TOTAL_COLUMNS, totals,
+                   on_conflict=_TOTAL_ON_CONFLICT, converted=converted)
+    after = _insert_values(PointBalance.__table__, _BALANCE_COLUMNS, [
+        (user_id, delta, 0, max(delta, 0)) for user_id, delta in sorted(balances.items())],
         on_conflict=_BALANCE_ON_CONFLICT, returning="user_id, earned")
     return {user_id: (earned - balances[user_id], earned) for user_id, earned in after}
 
@@ -381,7 +451,7 @@ def _award_new(award: Award, *, now: datetime) -> AwardResult:
     if status is EntryStatus.CONFIRMED:
         totals = _apply([(award.user_id, period, terms.blade.value, points, occurred_at)])
         _notify_level_ups(totals, now)
-    return AwardResult(_as_loaded(PointEntry(id=inserted[0].id, **values)), True)
+    return AwardResult(_as_loaded(PointEntry(id=inserted[0][0], **values)), True)
 
 
 def _as_loaded(entry: PointEntry) -> PointEntry:
@@ -403,22 +473,32 @@ def _details(award: Award) -> dict:
     return details
 
 
+_ENTRY_COLUMNS = ("user_id", "points", "blade", "event", "rule_id", "rule_version",
+                  "source_type", "source_id", "idempotency_key", "awarded_by_id", "occurred_at",
+                  "recorded_at", "period", "status", "comment", "details")
+
+
 def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> BatchResult:
     """Record many events at once (importers, replays, the benchmark).
 
-    The same rules as `award`: rule versions, caps, idempotency, rollups and balances in the
-    same transaction. Negative events go one by one through `award` (they are rare and each
-    needs the month's totals).
+    The same rules as `award`: rule versions, caps, idempotency, rollups, month totals and
+    balances in the same transaction. Negative events go one by one through `award` (they are
+    rare and each needs the month's totals).
     """
     result = BatchResult()
     if not awards:
         return result
     tz = centre_tz()
     closed = closed_periods()
+    current = period_of(now, tz)
     rule_by_event = {r.event: r for r in db.session.scalars(
         select(Rule).where(Rule.event.in_({a.event for a in awards})))}
-    terms_by_event = {event: terms_of(rule) for event, rule in rule_by_event.items()}
+    # per event: its rule's (id, version, blade) as plain values, and its terms
+    rule_of = {event: ((rule.id, rule.version, rule.blade), terms_of(rule))
+               for event, rule in rule_by_event.items()}
     deducted: dict[int, int] = defaultdict(int)   # confirmed negative points, per user
+    details_of: dict[tuple, dict] = {}   # (attempt, score) → the details: shared when equal
+    points_of: dict[tuple, int] = {}     # (event, points, attempt, score) → what it is worth
     # (award, rule, terms, points, occurred_at, period, day start) of the events that may earn
     candidates = []
     seen_keys: set[str] = set()
@@ -427,11 +507,11 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             result.duplicates += 1
             continue
         seen_keys.add(item.idempotency_key)
-        rule = rule_by_event.get(item.event)
-        if rule is None:
+        found = rule_of.get(item.event)
+        if found is None:
             result.skipped["no_rule"] += 1
             continue
-        terms = terms_by_event[item.event]
+        rule, terms = found
         if not terms.is_active:
             result.skipped["rule_off"] += 1
             continue
@@ -446,57 +526,73 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             else:
                 result.skipped[single.skipped] += 1
             continue
-        points = _points(item, rule, terms)
+        worth = (item.event, item.points, item.attempt, item.score)
+        points = points_of.get(worth)
+        if points is None:
+            points = points_of[worth] = _points(item, rule_by_event[item.event], terms)
         if points == 0:
             result.skipped["no_points"] += 1
             continue
         occurred_at = item.occurred_at or now
-        period = effective_period(occurred_at, now, tz, closed)
-        day = _day_bounds(occurred_at, tz)[0] if terms.daily_cap else None
+        local = local_time(occurred_at, tz)
+        period = f"{local.year:04d}-{local.month:02d}"
+        if period in closed:   # corrections never land in a closed month
+            period = current
+        day = (local.replace(hour=0, minute=0, second=0, microsecond=0)
+               if terms.daily_cap else None)
         candidates.append((item, rule, terms, points, occurred_at, period, day))
     # what the caps have used already, for every (rule, user, month) and (rule, user, day)
     # of the batch, in a few queries rather than one per key
-    monthly_used = _counted_by_month({(rule.id, item.user_id, period)
+    monthly_used = _counted_by_month({(rule[0], item.user_id, period)
                                       for item, rule, terms, _p, _at, period, _day in candidates
                                       if terms.monthly_cap})
-    daily_used = _counted_by_day({(rule.id, item.user_id, day)
+    daily_used = _counted_by_day({(rule[0], item.user_id, day)
                                   for item, rule, terms, _p, _at, _period, day in candidates
                                   if terms.daily_cap}, tz)
     pending, confirmed = EntryStatus.PENDING.value, EntryStatus.CONFIRMED.value
-    rows = []
-    for item, rule, terms, points, occurred_at, period, day in candidates:
+    rows = []   # of _ENTRY_COLUMNS
+    for item, (rule_id, version, blade), terms, points, occurred_at, period, day in candidates:
         if terms.monthly_cap:
-            key = (rule.id, item.user_id, period)
+            key = (rule_id, item.user_id, period)
             if not rules.within_cap(terms.monthly_cap, monthly_used[key]):
                 result.skipped["monthly_cap"] += 1
                 continue
             monthly_used[key] += 1
         if terms.daily_cap:
-            key = (rule.id, item.user_id, day)
+            key = (rule_id, item.user_id, day)
             if not rules.within_cap(terms.daily_cap, daily_used[key]):
                 result.skipped["daily_cap"] += 1
                 continue
             daily_used[key] += 1
-        rows.append({
-            "user_id": item.user_id, "points": points, "blade": rule.blade,
-            "event": item.event, "rule_id": rule.id, "rule_version": rule.version,
-            "source_type": item.source_type, "source_id": item.source_id,
-            "idempotency_key": item.idempotency_key, "awarded_by_id": item.awarded_by_id,
-            "occurred_at": occurred_at, "recorded_at": now, "period": period,
-            "status": pending if item.pending else confirmed,
-            "comment": item.comment, "details": _details(item),
-        })
+        if item.details:
+            details = _details(item)
+        else:
+            details = details_of.get((item.attempt, item.score))
+            if details is None:
+                details = details_of[item.attempt, item.score] = _details(item)
+        rows.append((item.user_id, points, blade, item.event, rule_id, version,
+                     item.source_type, item.source_id, item.idempotency_key, item.awarded_by_id,
+                     occurred_at, now, period, pending if item.pending else confirmed,
+                     item.comment, details))
+    # by person and rule, each person's entries of a rule in the order they came: the ledger's
+    # indexes on (person, month) and (rule, person, month) are then written in their order,
+    # page after page, instead of all over a large ledger
+    rows.sort(key=itemgetter(0, 4))
     totals: dict[int, tuple[int, int]] = {}   # earned before and after, per user
+    converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        written = {key for (key,) in _insert_rows(PointEntry.__table__, part,
-                                                   on_conflict=_ENTRY_ON_CONFLICT,
-                                                   returning="idempotency_key")}
+        written = _insert_values(PointEntry.__table__, _ENTRY_COLUMNS, part,
+                                 on_conflict=_ENTRY_ON_CONFLICT, returning="idempotency_key",
+                                 converted=converted)
         result.created += len(written)
         result.duplicates += len(part) - len(written)
-        applied = _apply([(r["user_id"], r["period"], r["blade"], r["points"], r["occurred_at"])
-                          for r in part
-                          if r["status"] == confirmed and r["idempotency_key"] in written])
+        if len(written) < len(part):   # some keys were there already
+            keys = {key for (key,) in written}
+            part = [row for row in part if row[8] in keys]
+        # (user, period, blade, points, at) of the confirmed entries written
+        applied = _apply([(row[0], row[12], row[2], row[1], row[10]) for row in part
+                          if row[13] == confirmed], converted)
         for user_id, (old, new) in applied.items():
             totals[user_id] = (totals.get(user_id, (old, new))[0], new)
     # as the batch found them: before its deductions too
@@ -660,7 +756,8 @@ def counted_entries():
 
 
 def verify_rollups() -> list[dict]:
-    """Recompute every rollup and balance from the ledger; return the differences."""
+    """Recompute every rollup, month total and balance from the ledger; return the
+    differences (a month total's time must be the latest of its rollups')."""
     expected = {
         (r.user_id, r.period, r.blade): r.total
         for r in db.session.execute(
@@ -669,17 +766,36 @@ def verify_rollups() -> list[dict]:
             .where(counted_entries())
             .group_by(PointEntry.user_id, PointEntry.period, PointEntry.blade))
     }
-    actual = {(r.user_id, r.period, r.blade): r.points
-              for r in db.session.scalars(select(PointRollup))}
+    actual, reached = {}, {}
+    for r in db.session.execute(select(PointRollup.user_id, PointRollup.period,
+                                       PointRollup.blade, PointRollup.points,
+                                       PointRollup.last_changed_at)):
+        actual[r.user_id, r.period, r.blade] = r.points
+        month = (r.user_id, r.period)
+        reached[month] = max(reached.get(month, r.last_changed_at), r.last_changed_at)
     differences = [
         {"user_id": key[0], "period": key[1], "blade": key[2],
          "ledger": expected.get(key, 0), "rollup": actual.get(key, 0)}
         for key in sorted(set(expected) | set(actual))
         if expected.get(key, 0) != actual.get(key, 0)
     ]
+    expected_totals: dict[tuple[int, str], int] = defaultdict(int)
     earned = defaultdict(int)
-    for (user_id, _period, _blade), total in expected.items():
+    for (user_id, period, _blade), total in expected.items():
+        expected_totals[user_id, period] += total
         earned[user_id] += total
+    totals = {(r.user_id, r.period): r for r in db.session.execute(
+        select(PointMonthTotal.user_id, PointMonthTotal.period, PointMonthTotal.points,
+               PointMonthTotal.reached_at))}
+    for key in sorted(set(expected_totals) | set(totals)):
+        row = totals.get(key)
+        points = row.points if row is not None else 0
+        if points != expected_totals.get(key, 0):
+            differences.append({"user_id": key[0], "period": key[1], "blade": "all",
+                                "ledger": expected_totals.get(key, 0), "rollup": points})
+        elif row is not None and row.reached_at != reached.get(key):
+            differences.append({"user_id": key[0], "period": key[1], "blade": "all",
+                                "ledger": reached.get(key), "rollup": row.reached_at})
     for balance in db.session.scalars(select(PointBalance)):
         if balance.earned != earned.get(balance.user_id, 0):
             differences.append({"user_id": balance.user_id, "period": "all", "blade": "all",

@@ -134,6 +134,25 @@ class PointRollup(db.Model):
     last_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
+class PointMonthTotal(db.Model):
+    """Per user and month: the confirmed points of all blades together, kept beside the
+    rollups (in the same statements) so that the "all blades" boards and a person's place
+    read one row per person. `flask points verify` recomputes them."""
+
+    __tablename__ = "point_month_totals"
+    __table_args__ = (
+        # the boards of a month, in their order: points, then who reached them first
+        Index("ix_point_month_totals_board", "period", "points", "reached_at", "user_id"),
+    )
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # when the current total was reached (the latest change of any blade's rollup): the
+    # boards' first tie-break
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
 class PointBalance(db.Model):
     """What a person may spend. Earned points and the spendable balance are separate:
     redeeming spends the balance and never lowers a leaderboard position."""

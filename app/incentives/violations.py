@@ -114,13 +114,17 @@ def earlier_in_window(user_id: int, occurred_on: date, window_days: int) -> int:
 
 
 def record_violation(user_id: int, *, sop_rule: str, evidence: str, occurred_on: date,
-                     is_serious: bool = False, actor_id: int, now: datetime) -> Violation:
+                     is_serious: bool = False, actor_id: int, now: datetime,
+                     from_qa: bool = False) -> Violation:
     """Record a violation and take the step of the ladder it reaches.
 
     A verbal warning creates a coaching task for the agent's team lead (due in 7 days); a
     written warning a re-training task for the team lead (due in 14 days); a bonus deduction
     asks the ledger for the deduction. The ledger caps it by the month's positive points and
     may write nothing at all — then the violation keeps no point entry and says so.
+
+    `from_qa`: a QA critical fail, confirmed after its dispute window, recorded in the name of
+    the QA analyst who imported it (who need not lead the agent's team).
     """
     actor = db.session.get(User, actor_id)
     agent = db.session.get(User, user_id)
@@ -128,7 +132,7 @@ def record_violation(user_id: int, *, sop_rule: str, evidence: str, occurred_on:
         raise ViolationError(N_("No such person."))
     if actor.id == agent.id:
         raise ViolationError(N_("You cannot record a violation against yourself."))
-    if not can_record_violation(actor, agent):
+    if not from_qa and not can_record_violation(actor, agent):
         raise ViolationError(
             N_("You can only record violations of active agents of the teams you lead."))
     if sop_rule not in SOP_RULES_BY_CODE:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import UTCDateTime, db
@@ -22,6 +22,18 @@ class BoardSnapshot(db.Model):
     # [[position, rank, key, points, reached_at ISO or null, tied], …] in board order
     rows: Mapped[list] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class BoardPlace(db.Model):
+    """A person's place on a closed month's centre board (all blades), stored with its
+    snapshot: what the rank-history chart reads — one row per person and month, instead of
+    the whole snapshot of every month."""
+
+    __tablename__ = "board_places"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class WallboardToken(db.Model):

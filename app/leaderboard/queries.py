@@ -1,30 +1,57 @@
-"""The boards, read from the monthly rollups (never the ledger), cached under the points
-version so that a new award shows at once; closed months read their snapshot."""
+"""The boards, read from the month totals and rollups (never the ledger), cached under the
+points version so that a new award shows at once; closed months read their snapshot.
+
+What the pages show beside the boards — teams, cohorts, names and levels — is cached too:
+under the points version and, because people and teams change without points changing, for
+`PEOPLE_SECONDS` at most."""
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import cached_property
 
-from sqlalchemy import and_, extract, func, or_, select
+from flask_babel import gettext as _
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    exists,
+    extract,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 
 from app.auth.models import Team, User, UserRole
 from app.auth.roles import Role
-from app.centre.periods import month_first_day, month_last_day
+from app.centre.periods import month_first_day, month_last_day, previous_period
 from app.database import db
 from app.extensions import cache
 from app.incentives.ledger import points_version
 from app.incentives.models import (
     BadgeAward,
     ClosedPeriod,
+    Level,
+    PointBalance,
+    PointMonthTotal,
     PointRollup,
     ServiceStarNomination,
 )
-from app.incentives.rules import Blade
+from app.incentives.rules import Blade, level_index
 from app.leaderboard import rules
-from app.leaderboard.models import BoardSnapshot
+from app.leaderboard.models import BoardPlace, BoardSnapshot
 
 BOARD_KINDS = ("individual", "cohort", "team")
+BLADES = ("all",) + tuple(b.value for b in Blade)
 CACHE_SECONDS = 300
+# names, teams, cohorts and levels: how long a change that moves no points may take to show
+PEOPLE_SECONDS = 60
+# a closed month's snapshot never changes
+SNAPSHOT_SECONDS = 24 * 3600
+CENTRE = "individual:centre:all"   # the board of the rank history
 
 
 @dataclass(frozen=True)
@@ -51,7 +78,9 @@ def _employed_in(period: str):
 
 
 def _is_agent():
-    return User.id.in_(select(UserRole.user_id).where(UserRole.role == Role.AGENT.value))
+    """The person has the agent role: looked up per person in the roles' primary key, so
+    that a board of one team reads one team, not every agent."""
+    return exists().where(UserRole.user_id == User.id, UserRole.role == Role.AGENT.value)
 
 
 def _in_scope(spec: BoardSpec) -> list:
@@ -64,89 +93,145 @@ def _in_scope(spec: BoardSpec) -> list:
     return []
 
 
-def _with_points(period: str, blade: str, *columns):
-    """The agents employed in the month with their points and when they reached them, in one
-    query: the rollups are joined on their primary key (user, month[, blade]) and summed in
-    the database. Agents without rollups have (0, None)."""
-    on = [PointRollup.user_id == User.id, PointRollup.period == period]
-    if blade != "all":
-        on.append(PointRollup.blade == blade)
-    return (select(User.id.label("key"), *columns,
-                   func.coalesce(func.sum(PointRollup.points), 0).label("points"),
-                   func.max(PointRollup.last_changed_at).label("reached"))
-            .select_from(User).outerjoin(PointRollup, and_(*on))
-            .where(_employed_in(period), _is_agent())
-            .group_by(User.id, *columns))
+def _points_of(period: str, blade: str):
+    """Where a person's points of the month are: all blades in the month totals, one blade in
+    its rollup — one row per person either way. (source, join condition on User, points,
+    when they were reached as stored)."""
+    if blade == "all":
+        return (PointMonthTotal,
+                and_(PointMonthTotal.user_id == User.id, PointMonthTotal.period == period),
+                PointMonthTotal.points, _stored(PointMonthTotal.reached_at))
+    return (PointRollup,
+            and_(PointRollup.user_id == User.id, PointRollup.period == period,
+                 PointRollup.blade == blade),
+            PointRollup.points, _stored(PointRollup.last_changed_at))
 
 
-def _aware(moment):
-    if moment is None:
-        return None
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _stored(column):
+    """A time column as the driver gives it (text on SQLite, a naive UTC datetime on
+    PostgreSQL), without SQLAlchemy's conversion of each value: a board reads thousands, and
+    orders them in the database; `rules.utc_time` reads the few that are shown."""
+    return type_coerce(column, String)
 
 
-def compute_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
-    """A board as the rollups give it now."""
+def _plain_rows(query) -> list[tuple]:
+    """The rows of a query as the driver returns them, plain tuples, without SQLAlchemy's row
+    objects: a board reads thousands of rows, and those objects cost more than the database's
+    own work (and fill the young generations of the garbage collector). Only for columns
+    that need no conversion: ids, integers and `_stored` times."""
+    result = db.session.connection().execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def compute_board(period: str, spec: BoardSpec) -> rules.Board:
+    """A board as the month totals and rollups give it now. The database returns the agents
+    in the board's order (that of `rules.rank`: points, then who reached them first, then the
+    id); places, ranks and ties follow from it."""
     if spec.kind == "team":
-        return _team_board(period, spec)
-    query = _with_points(period, spec.blade).where(*_in_scope(spec))
-    return rules.rank([rules.Standing(user_id, int(points), _aware(at))
-                       for user_id, points, at in db.session.execute(query)])
+        return rules.Board.of(_team_board(period, spec.blade))
+    source, on, points, reached = _points_of(period, spec.blade)
+    points = func.coalesce(points, 0)
+    rows = _plain_rows(
+        select(User.id, points, reached).select_from(User).outerjoin(source, on)
+        .where(_employed_in(period), _is_agent(), *_in_scope(spec))
+        .order_by(points.desc(), reached.asc().nulls_last(), User.id))
+    if not rows:
+        return rules.Board.from_rows([])
+    keys, totals, times = zip(*rows, strict=True)
+    return rules.Board.from_ordered(keys, totals, times)
 
 
-def _team_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
+def _team_board(period: str, blade: str) -> list[rules.Ranked]:
+    """Teams by points per pro-rated member. The database sums each team's points and counts
+    the members there all month; only those who joined or left during the month are read one
+    by one. Every team is on the board, also without members."""
     first, last = month_first_day(period), month_last_day(period)
-    members = db.session.execute(
-        _with_points(period, spec.blade, User.team_id, User.hire_date, User.leave_date)
-        .where(User.team_id.is_not(None)))
-    teams: dict[int, dict] = {}
-    for _user_id, team_id, hired, left, user_points, reached in members:
-        team = teams.setdefault(team_id, {"points": 0, "shares": [], "reached": None})
-        reached = _aware(reached)
-        team["points"] += int(user_points)
-        team["shares"].append(rules.share_of_month(first, last, hired, left))
-        if reached and (team["reached"] is None or reached > team["reached"]):
-            team["reached"] = reached
-    all_teams = db.session.scalars(select(Team.id)).all()
+    source, on, points, reached = _points_of(period, blade)
+    all_month = and_(User.hire_date <= first,
+                     or_(User.leave_date.is_(None), User.leave_date >= last))
+    members = (_employed_in(period), _is_agent(), User.team_id.is_not(None))
+    teams = {team_id: [int(total), [1.0] * int(whole), rules.utc_time(at)]
+             for team_id, total, at, whole in db.session.execute(
+                 select(User.team_id, func.coalesce(func.sum(points), 0), func.max(reached),
+                        func.sum(case((all_month, 1), else_=0)))
+                 .select_from(User).outerjoin(source, on).where(*members)
+                 .group_by(User.team_id))}
+    for team_id, hired, left in db.session.execute(
+            select(User.team_id, User.hire_date, User.leave_date)
+            .where(*members, not_(all_month))):
+        teams[team_id][1].append(rules.share_of_month(first, last, hired, left))
+    empty = (0, [], None)
     return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(t["points"], t["shares"]), 2),
-                       t["reached"])
-        for team_id in all_teams
-        for t in [teams.get(team_id, {"points": 0, "shares": [], "reached": None})]])
+        rules.Standing(team_id, round(rules.per_member(total, shares), 2), at)
+        for team_id in db.session.scalars(select(Team.id))
+        for total, shares, at in [teams.get(team_id, empty)]])
+
+
+def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules.Board]:
+    """Many boards of one month at once (the month close stores every board): the month's
+    agents, totals and rollups are read once and each board of people is ranked from them
+    (`rules.rank`); the team boards are read as `compute_board` reads them."""
+    agents = db.session.execute(
+        select(User.id, User.team_id, User.hire_date)
+        .where(_employed_in(period), _is_agent())).all()
+    points: dict[str, dict[int, tuple]] = defaultdict(dict)   # blade → user → (points, at)
+    for user_id, total, at in _plain_rows(
+            select(PointMonthTotal.user_id, PointMonthTotal.points,
+                   _stored(PointMonthTotal.reached_at)).where(PointMonthTotal.period == period)):
+        points["all"][user_id] = (total, rules.utc_time(at))
+    for user_id, blade, total, at in _plain_rows(
+            select(PointRollup.user_id, PointRollup.blade, PointRollup.points,
+                   _stored(PointRollup.last_changed_at)).where(PointRollup.period == period)):
+        points[blade][user_id] = (total, rules.utc_time(at))
+    in_team, in_cohort = defaultdict(list), defaultdict(list)
+    for agent in agents:
+        in_team[f"team-{agent.team_id}"].append(agent)
+        in_cohort[f"{agent.hire_date.year:04d}-{agent.hire_date.month:02d}"].append(agent)
+    nothing = (0, None)
+    boards = {}
+    for spec in specs:
+        if spec.kind == "team":
+            boards[spec] = rules.Board.of(_team_board(period, spec.blade))
+            continue
+        if spec.scope.startswith("team-"):
+            members = in_team.get(spec.scope, [])
+        elif spec.kind == "cohort":
+            members = in_cohort.get(spec.scope, [])
+        else:
+            members = agents
+        of_blade = points[spec.blade]
+        boards[spec] = rules.Board.of(rules.rank([
+            rules.Standing(a.id, int(p), at) for a in members
+            for p, at in [of_blade.get(a.id, nothing)]]))
+    return boards
 
 
 def is_closed(period: str) -> bool:
     return db.session.get(ClosedPeriod, period) is not None
 
 
-def _from_rows(rows: list) -> list[rules.Ranked]:
-    return [rules.Ranked(position, rank, key, points, _aware(at), tied)
-            for position, rank, key, points, at, tied in rows]
-
-
-def to_rows(board: list[rules.Ranked]) -> list[list]:
-    return [[r.position, r.rank, r.key, r.points,
-             r.reached_at.isoformat() if r.reached_at else None, r.tied] for r in board]
-
-
-def get_board(period: str, spec: BoardSpec) -> list[rules.Ranked]:
+def get_board(period: str, spec: BoardSpec) -> rules.Board:
     """The board of a month: its snapshot once the month is closed, else the live board,
-    cached until points change."""
+    cached until points change. Kept in the cache as columns (see `rules.Board`)."""
+    snapshot_key = f"board-snapshot/{period}/{spec.key}"
+    columns = cache.get(snapshot_key)
+    if columns is not None:
+        return rules.Board(*columns)
     snapshot = db.session.scalar(select(BoardSnapshot.rows).where(
         BoardSnapshot.period == period, BoardSnapshot.board == spec.key))
     if snapshot is not None:
-        return _from_rows(snapshot)
+        board = rules.Board.from_rows(snapshot)
+        cache.set(snapshot_key, board.columns(), timeout=SNAPSHOT_SECONDS)
+        return board
     key = f"board/{period}/{spec.key}/{points_version()}"
-    rows = cache.get(key)
-    if rows is not None:
-        return _from_rows(rows)
+    columns = cache.get(key)
+    if columns is not None:
+        return rules.Board(*columns)
     board = compute_board(period, spec)
-    # the rows as tuples with their times as they are: cheaper to store and read back than
-    # the snapshot's JSON rows (`_from_rows` reads both)
-    cache.set(key, [(r.position, r.rank, r.key, r.points, r.reached_at, r.tied)
-                    for r in board], timeout=CACHE_SECONDS)
+    cache.set(key, board.columns(), timeout=CACHE_SECONDS)
     return board
 
 
@@ -156,14 +241,21 @@ def all_board_specs(period: str) -> list[BoardSpec]:
     scopes = [("individual", "centre"), ("team", "centre")]
     scopes += [("individual", f"team-{team_id}") for team_id in
                db.session.scalars(select(Team.id).order_by(Team.id))]
-    scopes += [("cohort", cohort) for cohort in cohorts_in(period)]
-    blades = ["all"] + [b.value for b in Blade]
-    return [BoardSpec(kind, scope, blade) for kind, scope in scopes for blade in blades]
+    scopes += [("cohort", cohort) for cohort in _cohorts(period)]
+    return [BoardSpec(kind, scope, blade) for kind, scope in scopes for blade in BLADES]
 
 
-def cohorts_in(period: str) -> list[str]:
-    """The onboarding cohorts (hire months) of the agents employed in that month, newest
-    first."""
+def _cached(key: str, compute, timeout: int = PEOPLE_SECONDS):
+    """`compute()`, cached under `key` and the points version for `timeout` seconds."""
+    key = f"{key}/{points_version()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=timeout)
+    return value
+
+
+def _cohorts(period: str) -> list[str]:
     months = db.session.execute(select(
         extract("year", User.hire_date), extract("month", User.hire_date)).distinct().where(
         _employed_in(period), _is_agent()))
@@ -171,41 +263,115 @@ def cohorts_in(period: str) -> list[str]:
                   reverse=True)
 
 
+def cohorts_in(period: str) -> list[str]:
+    """The onboarding cohorts (hire months) of the agents employed in that month, newest
+    first."""
+    return _cached(f"cohorts/{period}", lambda: _cohorts(period))
+
+
+def list_teams() -> list[tuple[int, str]]:
+    """Every team as (id, name), by name."""
+    return _cached("teams", lambda: [tuple(row) for row in db.session.execute(
+        select(Team.id, Team.name).order_by(Team.name, Team.id))])
+
+
+def _levels() -> list[tuple[int, str, str]]:
+    return _cached("levels", lambda: [tuple(row) for row in db.session.execute(
+        select(Level.min_points, Level.name_en, Level.name_zh).order_by(Level.min_points))])
+
+
+def pseudonym_of(user_id: int, salt: str) -> str:
+    """What an agent is called where names are hidden: "Agent 7F3A"."""
+    return _("Agent %(code)s", code=rules.pseudonym(user_id, salt))
+
+
+def board_names(spec: BoardSpec, keys: list[int], *, viewer_id: int | None,
+                pseudonymise: bool, salt: str, locale: str) -> dict[int, dict]:
+    """What each shown row of a board displays: for a team its name; for a person a name
+    (a pseudonym when `pseudonymise`, except for the viewer themself), their team (hidden
+    with the name) and their level in the viewer's language."""
+    if spec.kind == "team":
+        wanted = set(keys)
+        return {team_id: {"name": name} for team_id, name in list_teams() if team_id in wanted}
+    if not keys:
+        return {}
+    levels = _levels()
+    thresholds = [min_points for min_points, _en, _zh in levels]
+    chinese = locale.startswith("zh")
+    names = {}
+    for user_id, name, team, earned in db.session.execute(
+            select(User.id, User.name, Team.name, PointBalance.earned)
+            .outerjoin(Team, Team.id == User.team_id)
+            .outerjoin(PointBalance, PointBalance.user_id == User.id)
+            .where(User.id.in_(keys))):
+        hidden = pseudonymise and user_id != viewer_id
+        level = None
+        if levels:
+            _min, name_en, name_zh = levels[level_index(thresholds, earned or 0)]
+            level = name_zh if chinese else name_en
+        names[user_id] = {"name": pseudonym_of(user_id, salt) if hidden else name,
+                          "level": level, "team": None if hidden else team}
+    return names
+
+
+def _centre_places(user_id: int, periods: list[str]) -> dict[str, int | None]:
+    """The person's place on each closed month's centre board (None when not on it); months
+    without a snapshot are left out."""
+    return dict(db.session.execute(
+        select(BoardSnapshot.period, BoardPlace.position)
+        .outerjoin(BoardPlace, and_(BoardPlace.period == BoardSnapshot.period,
+                                    BoardPlace.user_id == user_id))
+        .where(BoardSnapshot.period.in_(periods), BoardSnapshot.board == CENTRE)).all())
+
+
 def _live_position(period: str, user_id: int) -> int | None:
     """The person's position on the live centre board of the month, counted in the database
-    (the agents ahead of them in the board's order) rather than by ranking every agent."""
-    standings = _with_points(period, "all").cte("standings")
-    them_table, me_table = standings.alias("them"), standings.alias("me")
-    them, me = them_table.c, me_table.c
-    ahead = or_(   # the board's order: points, then who reached them first, then the key
-        them.points > me.points,
-        and_(them.points == me.points, or_(
-            and_(them.reached.is_not(None),
-                 or_(me.reached.is_(None), them.reached < me.reached)),
-            and_(or_(them.reached == me.reached,
-                     and_(them.reached.is_(None), me.reached.is_(None))),
-                 them.key < me.key))))
-    row = db.session.execute(
-        select(me.key, func.count(them.key))
-        .select_from(me_table).outerjoin(them_table, ahead)
-        .where(me.key == user_id).group_by(me.key)).first()
-    return None if row is None else row[1] + 1
+    (the agents ahead of them in the board's order) rather than by ranking every agent: from
+    the month totals' index, those with at least the person's points."""
+    me = db.session.execute(
+        select(PointMonthTotal.points, PointMonthTotal.reached_at).select_from(User)
+        .outerjoin(PointMonthTotal, and_(PointMonthTotal.user_id == User.id,
+                                         PointMonthTotal.period == period))
+        .where(User.id == user_id, _employed_in(period), _is_agent())).first()
+    if me is None:
+        return None
+    points, reached = me.points or 0, me.reached_at
+    total = PointMonthTotal
+    if reached is None:   # no total yet: every total reached comes first on equal points
+        first_on_a_tie = true()
+    else:
+        first_on_a_tie = or_(total.reached_at < reached,
+                             and_(total.reached_at == reached, total.user_id < user_id))
+    ahead = db.session.scalar(
+        select(func.count()).select_from(total).join(User, User.id == total.user_id)
+        .where(total.period == period, total.points >= points,
+               or_(total.points > points, first_on_a_tie),
+               _employed_in(period), _is_agent()))
+    if points < 0 or reached is None:
+        # agents without a total (0 points, never reached) are ahead of a negative total,
+        # and of someone else without one when their id is smaller
+        without = ~exists().where(total.user_id == User.id, total.period == period)
+        ahead += db.session.scalar(
+            select(func.count()).select_from(User)
+            .where(without, _employed_in(period), _is_agent(),
+                   true() if points < 0 else User.id < user_id))
+    return ahead + 1
 
 
 def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None]]:
-    """The person's position on the centre board in each month (None when not ranked)."""
-    spec = BoardSpec("individual")
-    snapshots = dict(db.session.execute(select(BoardSnapshot.period, BoardSnapshot.rows).where(
-        BoardSnapshot.period.in_(periods), BoardSnapshot.board == spec.key)).all())
+    """The person's position on the centre board in each month (None when not ranked):
+    closed months from the places stored with their snapshot, open ones live."""
+    places = _centre_places(user_id, periods)
     version = points_version()
     history = []
     for period in periods:
-        if period in snapshots:
-            position = next((row[0] for row in snapshots[period] if row[2] == user_id), None)
+        if period in places:
+            position = places[period]
         else:
-            rows = cache.get(f"board/{period}/{spec.key}/{version}")
-            if rows is not None:
-                position = next((row[0] for row in rows if row[2] == user_id), None)
+            columns = cache.get(f"board/{period}/{CENTRE}/{version}")
+            if columns is not None:
+                index = rules.Board(*columns).index_of(user_id)
+                position = None if index is None else index + 1
             else:
                 key = f"board-position/{period}/{user_id}/{version}"
                 position = cache.get(key)
@@ -215,6 +381,74 @@ def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None
                 position = position or None
         history.append((period, position))
     return history
+
+
+class BoardPage:
+    """What the board page shows of one board to one viewer — the board's top, the viewer's
+    row with their neighbours and the gap to the next place, names and levels, the rank
+    history or the team chart — each part read when first asked for, so that a page whose
+    cached fragment already holds them reads none of it. `fragment_key` names that fragment:
+    it changes with the points version, the viewer and how names are shown."""
+
+    TOP = 10
+    AROUND = 3
+    HISTORY_MONTHS = 6
+
+    def __init__(self, period: str, spec: BoardSpec, *, viewer_id: int,
+                 viewer_team_id: int | None, pseudonymise: bool, salt: str, locale: str):
+        self.period, self.spec = period, spec
+        self.viewer_id = viewer_id
+        # the viewer's row: their own, or their team's on the team board
+        self.me = viewer_team_id if spec.kind == "team" else viewer_id
+        self._naming = {"viewer_id": viewer_id, "pseudonymise": pseudonymise, "salt": salt,
+                        "locale": locale}
+        self.fragment_key = (f"{period}/{spec.key}/{points_version()}/{viewer_id}/"
+                             f"{self.me}/{locale}/{int(pseudonymise)}")
+
+    @cached_property
+    def board(self) -> rules.Board:
+        if not self.spec.scope:    # a cohort board of a month without cohorts
+            return rules.Board.from_rows([])
+        return get_board(self.period, self.spec)
+
+    @cached_property
+    def mine(self) -> rules.Ranked | None:
+        return self.board.row_of(self.me)
+
+    @cached_property
+    def gap(self):
+        return rules.gap_to_next(self.board.around(self.me, 1), self.me) if self.mine else None
+
+    @cached_property
+    def rows(self) -> list[rules.Ranked]:
+        """The top of the board, and the viewer with their neighbours wherever they are."""
+        shown = {r.position: r for r in self.board[:self.TOP]}
+        shown.update({r.position: r for r in rules.neighbours(
+            self.board.around(self.me, self.AROUND), self.me)})
+        return [shown[p] for p in sorted(shown)]
+
+    @cached_property
+    def names(self) -> dict[int, dict]:
+        return board_names(self.spec, [r.key for r in self.rows], **self._naming)
+
+    @cached_property
+    def history(self) -> list[tuple[str, int | None]]:
+        """The viewer's place on the centre board over the last six months (individual
+        boards only)."""
+        if self.spec.kind != "individual":
+            return []
+        months = [self.period]
+        while len(months) < self.HISTORY_MONTHS:
+            months.append(previous_period(months[-1]))
+        return rank_history(self.viewer_id, list(reversed(months)))
+
+    @cached_property
+    def team_chart(self) -> list[tuple[str, float]]:
+        """Each team's name and points per member (the team board only)."""
+        if self.spec.kind != "team":
+            return []
+        names = board_names(self.spec, self.board.keys, **self._naming)
+        return [(names[r.key]["name"], r.points) for r in self.board if r.key in names]
 
 
 def latest_honours(limit: int = 8) -> list[dict]:
@@ -229,3 +463,14 @@ def latest_honours(limit: int = 8) -> list[dict]:
                for b in badges]
     honours += [{"at": s.decided_at, "user": s.user, "badge": None, "star": s} for s in stars]
     return sorted(honours, key=lambda h: h["at"], reverse=True)[:limit]
+
+
+def wall_honours(*, pseudonymise: bool, salt: str, locale: str,
+                 limit: int = 8) -> list[dict]:
+    """The wallboard's honours as it shows them: who (a pseudonym when the centre hides
+    names) and which honour, in the screen's language."""
+    chinese = locale.startswith("zh")
+    return [{"name": pseudonym_of(h["user"].id, salt) if pseudonymise else h["user"].name,
+             "honour": (h["badge"].name_zh if chinese else h["badge"].name_en)
+             if h["badge"] else _("Service Star of %(month)s", month=h["star"].period)}
+            for h in latest_honours(limit)]

@@ -3,12 +3,13 @@ database here."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import NamedTuple
+
+_NEVER = float("inf")   # the order of a total never reached: after every reached one
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(NamedTuple):
     """One row of a board before it is ranked."""
 
     key: int                        # a user id or a team id: the stable last tie-break
@@ -16,8 +17,7 @@ class Standing:
     reached_at: datetime | None     # when the total was reached; None for nothing yet
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     position: int                   # 1, 2, 3 … as the deterministic order gives them
     rank: int                       # shared by equal points ("ties are shown honestly")
     key: int
@@ -27,7 +27,7 @@ class Ranked:
 
 
 def _order(standing: Standing):
-    reached = standing.reached_at.timestamp() if standing.reached_at else float("inf")
+    reached = standing.reached_at.timestamp() if standing.reached_at else _NEVER
     return (-standing.points, reached, standing.key)
 
 
@@ -48,6 +48,116 @@ def rank(standings: list[Standing]) -> list[Ranked]:
                              counts[s.points] > 1))
         previous_points, previous_rank = s.points, current_rank
     return ranked
+
+
+def utc_time(value) -> datetime | None:
+    """A UTC time given as a datetime (aware, or naive UTC) or as ISO text (with or without
+    its zone, "T" or a space between date and time), as an aware datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Board:
+    """A ranked board kept as columns of plain values (keys, points, ranks, ties, times):
+    cheap to cache and to read back whole, however long the board. It reads as a sequence of
+    `Ranked` rows, made only for the rows asked for; `around(key)` finds a row by its key
+    without making the others. The times are kept as they came (a snapshot's ISO text, or the
+    database's values) and read with `utc_time`."""
+
+    __slots__ = ("keys", "points", "ranks", "tied", "reached")
+
+    def __init__(self, keys, points, ranks, tied, reached):
+        self.keys, self.points, self.ranks, self.tied, self.reached = (
+            list(keys), list(points), list(ranks), list(tied), list(reached))
+
+    @classmethod
+    def of(cls, ranked: list[Ranked]) -> Board:
+        return cls([r.key for r in ranked], [r.points for r in ranked],
+                   [r.rank for r in ranked], [r.tied for r in ranked],
+                   [r.reached_at for r in ranked])
+
+    @classmethod
+    def from_ordered(cls, keys, points, reached) -> Board:
+        """A board of rows given already in the order of `rank`: the places follow that
+        order; equal points share their rank and are marked tied."""
+        ranks, tied = [], []
+        start, count = 0, len(points)
+        while start < count:
+            end = start + 1
+            while end < count and points[end] == points[start]:
+                end += 1
+            ranks.extend([start + 1] * (end - start))
+            tied.extend([end - start > 1] * (end - start))
+            start = end
+        return cls(keys, points, ranks, tied, reached)
+
+    @classmethod
+    def from_rows(cls, rows: list) -> Board:
+        """From a snapshot's rows: [position, rank, key, points, reached ISO or None, tied]."""
+        if not rows:
+            return cls([], [], [], [], [])
+        _positions, ranks, keys, points, reached, tied = zip(*rows, strict=True)
+        return cls(keys, points, ranks, tied, reached)
+
+    def columns(self) -> tuple:
+        return (self.keys, self.points, self.ranks, self.tied, self.reached)
+
+    def to_rows(self) -> list[list]:
+        """The snapshot's rows: [position, rank, key, points, reached ISO or None, tied]."""
+        return [[i + 1, self.ranks[i], self.keys[i], self.points[i],
+                 at.isoformat() if (at := utc_time(self.reached[i])) else None, self.tied[i]]
+                for i in range(len(self.keys))]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _row(self, i: int) -> Ranked:
+        return Ranked(i + 1, self.ranks[i], self.keys[i], self.points[i],
+                      utc_time(self.reached[i]), self.tied[i])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self.keys)))]
+        if index < 0:
+            index += len(self.keys)
+        if not 0 <= index < len(self.keys):
+            raise IndexError(index)
+        return self._row(index)
+
+    def __iter__(self):
+        return (self._row(i) for i in range(len(self.keys)))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Board):
+            return (self.keys, self.points, self.ranks, self.tied) == (
+                other.keys, other.points, other.ranks, other.tied) and list(
+                map(utc_time, self.reached)) == list(map(utc_time, other.reached))
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None
+
+    def index_of(self, key: int) -> int | None:
+        try:
+            return self.keys.index(key)
+        except ValueError:
+            return None
+
+    def row_of(self, key: int) -> Ranked | None:
+        index = self.index_of(key)
+        return None if index is None else self._row(index)
+
+    def around(self, key: int, around: int) -> list[Ranked]:
+        """The rows from `around` above to `around` below the key (empty when absent): what
+        `neighbours` and `gap_to_next` need, without the rest of the board."""
+        index = self.index_of(key)
+        if index is None:
+            return []
+        return self[max(0, index - around): index + around + 1]
 
 
 def neighbours(ranked: list[Ranked], key: int, around: int = 3) -> list[Ranked]:

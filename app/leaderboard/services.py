@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import insert
 
 from app.audit.services import record_audit
 from app.centre.periods import PeriodError, centre_tz, month_last_day, parse_period, period_of
@@ -13,8 +14,8 @@ from app.errors import DomainError
 from app.i18n import N_
 from app.incentives.ledger import LedgerError, close_period
 from app.incentives.stars import StarError, propose_service_stars
-from app.leaderboard.models import BoardSnapshot
-from app.leaderboard.queries import all_board_specs, compute_board, is_closed, to_rows
+from app.leaderboard.models import BoardPlace, BoardSnapshot
+from app.leaderboard.queries import CENTRE, all_board_specs, compute_boards, is_closed
 
 
 class MonthError(DomainError):
@@ -52,11 +53,18 @@ def close_month(period: str, *, actor_id: int | None, now: datetime,
                          date=(month_last_day(period) + timedelta(
                              days=current_app.config["LEADERBOARD_GRACE_DAYS"])).isoformat())
     specs = all_board_specs(period)
+    boards = compute_boards(period, specs)
+    snapshots = []
     for spec in specs:
-        db.session.add(BoardSnapshot(period=period, board=spec.key,
-                                     rows=to_rows(compute_board(period, spec)), created_at=now))
+        rows = boards[spec].to_rows()
+        snapshots.append({"period": period, "board": spec.key, "rows": rows, "created_at": now})
+        if spec.key == CENTRE and rows:   # the rank history reads each person's place
+            db.session.execute(insert(BoardPlace), [
+                {"period": period, "user_id": key, "position": position}
+                for position, _rank, key, *_rest in rows])
         if progress:
             progress(1)
+    db.session.execute(insert(BoardSnapshot), snapshots)
     try:
         close_period(period, actor_id=actor_id, now=now)
     except LedgerError as error:

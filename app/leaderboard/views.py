@@ -17,16 +17,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth.access import permission_required
 from app.auth.forms import ConfirmForm
-from app.auth.models import Team, User
 from app.auth.roles import Permission
-from app.centre.periods import PeriodError, centre_tz, parse_period, previous_period
+from app.centre.periods import PeriodError, centre_tz, parse_period
 from app.database import db, utcnow
-from app.incentives.models import PointBalance
-from app.incentives.queries import BLADE_LABELS, level_standing, list_levels
+from app.incentives.queries import BLADE_LABELS
 from app.incentives.rules import Blade
 from app.leaderboard import exports, queries, rules, wallboard
 from app.leaderboard.forms import WallboardForm
@@ -45,8 +42,6 @@ MONTH_STATUS = {
 @bp.record_once
 def _template_globals(state):
     state.app.jinja_env.globals["MONTH_STATUS"] = MONTH_STATUS
-
-TOP = 10
 
 
 def _month() -> str:
@@ -77,41 +72,23 @@ def _spec(period: str) -> queries.BoardSpec:
     return queries.BoardSpec(kind, scope, blade)
 
 
-def _shown_rows(board: list[rules.Ranked], me: int | None) -> list[rules.Ranked]:
-    """The top of the board, and the viewer with their neighbours wherever they are."""
-    shown = {r.position: r for r in board[:TOP]}
-    if me is not None:
-        shown.update({r.position: r for r in rules.neighbours(board, me)})
-    return [shown[p] for p in sorted(shown)]
-
-
-def _names(spec: queries.BoardSpec, rows: list[rules.Ranked]) -> dict[int, dict]:
-    """What each shown row displays: a name (or a pseudonym for agents when the centre wants
-    it), and the level."""
-    keys = [r.key for r in rows]
-    if spec.kind == "team":
-        return {t.id: {"name": t.name} for t in db.session.scalars(
-            select(Team).where(Team.id.in_(keys)))}
-    pseudonymise = current_app.config["LEADERBOARD_PSEUDONYMISE"] and not (
+def _pseudonymise() -> bool:
+    """Whether the viewer sees other agents under a pseudonym: agents do when the centre
+    wants it; managers always see names."""
+    return current_app.config["LEADERBOARD_PSEUDONYMISE"] and not (
         current_user.can(Permission.VIEW_TEAM) or current_user.can(Permission.VIEW_ALL_AGENTS))
-    earned = dict(db.session.execute(select(PointBalance.user_id, PointBalance.earned).where(
-        PointBalance.user_id.in_(keys))).all())
-    ladder = list_levels()
-    names = {}
-    for user in db.session.scalars(select(User).where(User.id.in_(keys))):
-        hidden = pseudonymise and user.id != current_user.id
-        names[user.id] = {
-            "name": _("Agent %(code)s", code=rules.pseudonym(user.id, current_app.config[
-                "SECRET_KEY"])) if hidden else user.name,
-            "level": level_standing(earned.get(user.id, 0), ladder).current,
-            "team": None if hidden else (user.team.name if user.team else None),
-        }
-    return names
 
 
-def _board_rows(spec: queries.BoardSpec, board: list[rules.Ranked]) -> list[dict]:
+def _names(spec: queries.BoardSpec, keys: list[int]) -> dict[int, dict]:
+    """What each row of these keys displays to the viewer."""
+    return queries.board_names(spec, keys, viewer_id=current_user.id,
+                               pseudonymise=_pseudonymise(),
+                               salt=current_app.config["SECRET_KEY"], locale=str(get_locale()))
+
+
+def _board_rows(spec: queries.BoardSpec, board: rules.Board) -> list[dict]:
     """Every row of a board as plain values (exports and JSON)."""
-    names = _names(spec, board)
+    names = _names(spec, board.keys)
     return [{"position": r.position, "rank": r.rank, "tied": r.tied,
              "name": names.get(r.key, {}).get("name", ""),
              "team": names.get(r.key, {}).get("team"), "points": r.points} for r in board]
@@ -122,37 +99,29 @@ def _requested_board():
     the team board) and their row, if they have one."""
     period = _month()
     spec = _spec(period)
-    board = queries.get_board(period, spec) if spec.scope else []
+    board = queries.get_board(period, spec) if spec.scope else rules.Board.from_rows([])
     me = current_user.id if spec.kind != "team" else current_user.team_id
-    return period, spec, board, me, next((r for r in board if r.key == me), None)
+    return period, spec, board, me, board.row_of(me)
 
 
 @bp.route("/")
 @permission_required(Permission.VIEW_LEADERBOARD)
 def index():
-    period, spec, board, me, mine = _requested_board()
-    rows = _shown_rows(board, me)
-    months = [period]
-    for _n in range(5):
-        months.append(previous_period(months[-1]))
+    period = _month()
+    spec = _spec(period)
+    locale = str(get_locale())
+    page = queries.BoardPage(period, spec, viewer_id=current_user.id,
+                             viewer_team_id=current_user.team_id, pseudonymise=_pseudonymise(),
+                             salt=current_app.config["SECRET_KEY"], locale=locale)
     today = utcnow().astimezone(centre_tz()).date()
     return render_template(
-        "leaderboard/index.html", period=period, spec=spec, board=board, rows=rows,
-        names=_names(spec, rows), mine=mine, gap=rules.gap_to_next(board, me) if mine else None,
-        status=month_status(period, today), teams=db.session.scalars(
-            select(Team).order_by(Team.name)).all(),
-        cohorts=queries.cohorts_in(period), blades=BLADE_LABELS, locale=str(get_locale()),
-        history=queries.rank_history(current_user.id, list(reversed(months)))
-        if spec.kind == "individual" else [],
-        team_chart=_team_chart(spec, board),
-        close_form=ConfirmForm())
-
-
-def _team_chart(spec: queries.BoardSpec, board: list[rules.Ranked]) -> list[tuple[str, float]]:
-    if spec.kind != "team":
-        return []
-    names = _names(spec, board)
-    return [(names[r.key]["name"], r.points) for r in board if r.key in names]
+        "leaderboard/index.html", period=period, spec=spec, page=page, locale=locale,
+        status=month_status(period, today), fragment_seconds=queries.PEOPLE_SECONDS,
+        teams=queries.list_teams,
+        team_shown=int(spec.scope[5:]) if spec.scope.startswith("team-") else None,
+        cohorts=queries.cohorts_in(period) if spec.kind == "cohort" else [],
+        blades=BLADE_LABELS, close_form=ConfirmForm()
+        if current_user.can(Permission.MANAGE_INCENTIVES) else None)
 
 
 @bp.route("/close/<period>", methods=["POST"])
@@ -243,20 +212,15 @@ def _wall_data(secret: str) -> dict:
     if wallboard.valid_token(secret) is None:
         abort(404)
     period = current_period(utcnow())
-    spec = queries.BoardSpec("team")
-    board = queries.get_board(period, spec)
-    teams = {t.id: t.name for t in db.session.scalars(select(Team))}
+    board = queries.get_board(period, queries.BoardSpec("team"))
+    teams = dict(queries.list_teams())
     return {
         "period": period,
         "teams": [{"place": r.rank, "name": teams.get(r.key, ""), "points": r.points}
                   for r in board],
-        "honours": [{"name": _("Agent %(code)s", code=rules.pseudonym(
-                         h["user"].id, current_app.config["SECRET_KEY"]))
-                     if current_app.config["LEADERBOARD_PSEUDONYMISE"] else h["user"].name,
-                     "honour": (h["badge"].name_zh if str(get_locale()).startswith("zh")
-                                else h["badge"].name_en) if h["badge"] else
-                     _("Service Star of %(month)s", month=h["star"].period)}
-                    for h in queries.latest_honours()],
+        "honours": queries.wall_honours(
+            pseudonymise=current_app.config["LEADERBOARD_PSEUDONYMISE"],
+            salt=current_app.config["SECRET_KEY"], locale=str(get_locale())),
     }
 
 

@@ -27,7 +27,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("scenarios.index", _l("Training room"), Permission.USE_SCENARIOS),
     NavItem("incentives.index", _l("My windmill"), Permission.USE_INCENTIVES),
     NavItem("leaderboard.index", _l("Leaderboard"), Permission.VIEW_LEADERBOARD),
-    NavItem("qa.index", _l("Quality"), Permission.USE_QA),
+    NavItem("qa.index", _l("Quality"), Permission.VIEW_OWN_RECORDS),
     NavItem("auth.people_list", _l("People"), Permission.VIEW_PEOPLE, section="auth.people"),
     NavItem("auth.team_list", _l("Teams"), Permission.VIEW_PEOPLE, section="auth.team"),
     NavItem("audit.event_list", _l("Audit trail"), Permission.VIEW_AUDIT),

@@ -145,3 +145,19 @@ def test_an_admin_closes_a_month_with_the_button_and_the_cli(client, login_as, c
 def test_bad_board_requests_are_refused(client, login_as, centre, query):
     login_as("agent")
     assert client.get(f"/leaderboard/?{query}").status_code == 400
+
+
+def test_the_cached_page_shows_a_new_award_at_once(client, login_as, centre, db):
+    me = login_as("agent", team=centre["red"], name="Me")
+    give(centre["cy"], "c1", when=datetime.now(UTC))
+    db.session.commit()
+    assert "You are number 5 of 5, with 0 points." in client.get("/leaderboard/").get_data(
+        as_text=True)
+    give(me, "m1", when=datetime.now(UTC))       # 300, reached after Cy
+    db.session.commit()
+    page = client.get("/leaderboard/").get_data(as_text=True)
+    assert "You are number 2 of 5, with 300 points." in page
+    give(me, "m2", "quiz.passed", attempt=1, when=datetime.now(UTC))
+    db.session.commit()
+    assert "You are number 1 of 5, with 320 points." in client.get("/leaderboard/").get_data(
+        as_text=True)

@@ -2,12 +2,14 @@
 from datetime import UTC, date, datetime
 
 from app.leaderboard.rules import (
+    Board,
     Standing,
     gap_to_next,
     neighbours,
     per_member,
     rank,
     share_of_month,
+    utc_time,
 )
 
 
@@ -43,3 +45,24 @@ def test_joiners_and_leavers_count_for_their_days_in_the_month():
     assert per_member(900, [1] * 9) == per_member(1500, [1] * 15) == 100
     assert per_member(100, [1, 0.5, 0.5]) == 50
     assert per_member(0, []) == 0
+
+
+def test_a_board_given_in_order_ranks_as_the_rule_does():
+    board = rank([Standing(5, 100, at(10)), Standing(3, 120, at(20)), Standing(9, 100, at(4)),
+                  Standing(1, 100, at(10)), Standing(7, 0, None), Standing(2, -5, at(3))])
+    ordered = Board.from_ordered([r.key for r in board], [r.points for r in board],
+                                 [r.reached_at for r in board])
+    assert ordered == board and list(ordered) == board and len(ordered) == 6
+    assert Board.from_rows(ordered.to_rows()) == ordered          # a snapshot reads the same
+    assert ordered.row_of(1) == board[2] and ordered.row_of(42) is None
+    assert ordered.around(1, 1) == board[1:4] and ordered.around(3, 1) == board[:2]
+    assert gap_to_next(ordered.around(1, 1), 1) == gap_to_next(board, 1)
+    assert ordered[-1] == board[-1] and ordered[1:3] == board[1:3]
+
+
+def test_times_are_read_as_utc_whatever_form_they_are_kept_in():
+    moment = datetime(2026, 3, 4, 10, 0, 0, 5, tzinfo=UTC)
+    for kept in (moment, moment.replace(tzinfo=None), moment.isoformat(),
+                 "2026-03-04 10:00:00.000005"):
+        assert utc_time(kept) == moment
+    assert utc_time(None) is None

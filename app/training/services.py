@@ -1,0 +1,41 @@
+"""Training's write side. The one assignment service: every remediation and, later, every
+path item an agent must do is assigned here."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.database import db
+from app.i18n import N_
+from app.notifications.services import notify
+from app.training.models import Assignment
+
+
+def assign_item(user_id: int, *, item_kind: str, item_code: str, title: str,
+                source_type: str, source_id: str, reason: str = "",
+                due_on: date | None = None, link: str | None = None,
+                actor_id: int | None, now: datetime) -> Assignment:
+    """Assign a learning item to an agent, once per source: asking again for the same item
+    and source returns the open assignment."""
+    existing = db.session.scalar(select(Assignment).where(
+        Assignment.user_id == user_id, Assignment.item_kind == item_kind,
+        Assignment.item_code == item_code, Assignment.source_type == source_type,
+        Assignment.source_id == source_id))
+    if existing is not None:
+        return existing
+    assignment = Assignment(user_id=user_id, item_kind=item_kind, item_code=item_code,
+                            title=title, source_type=source_type, source_id=source_id,
+                            reason=reason, due_on=due_on, assigned_by_id=actor_id,
+                            assigned_at=now, status="open")
+    db.session.add(assignment)
+    db.session.flush()
+    notify(user_id, N_("New training for you: %(title)s. %(reason)s"),
+           params={"title": title, "reason": reason}, link=link, now=now)
+    return assignment
+
+
+def list_open_assignments(user_id: int) -> list[Assignment]:
+    return list(db.session.scalars(select(Assignment).where(
+        Assignment.user_id == user_id, Assignment.status == "open")
+        .order_by(Assignment.due_on, Assignment.id)))
