@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
-from itertools import chain
+from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
-from app.database import UTCDateTime, db
+from app.database import db, insert_values
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
@@ -105,8 +104,6 @@ def effective_period(occurred_at: datetime, now: datetime, tz: ZoneInfo,
 # that costs more than the database's own work. So these statements go to the driver as SQL,
 # many rows per statement, after the columns' own type conversions (UTC times, JSON).
 
-_ROWS_PER_STATEMENT = 1000   # × 17 columns: within SQLite's and PostgreSQL's bound-parameter limits
-
 _ENTRY_ON_CONFLICT = "ON CONFLICT (idempotency_key) DO NOTHING"
 _ROLLUP_ON_CONFLICT = """ON CONFLICT (user_id, period, blade) DO UPDATE SET
     points = point_rollups.points + excluded.points,
@@ -126,83 +123,13 @@ _BALANCE_ON_CONFLICT = """ON CONFLICT (user_id) DO UPDATE SET
                    ELSE point_balances.balance + excluded.earned END"""
 
 
-_EAST_8 = timezone(timedelta(hours=8))
-
-
-def _utc_text(value: datetime) -> str:
-    """`UTCDateTime` on SQLite without SQLAlchemy's per-value formatting: naive UTC text,
-    "YYYY-MM-DD HH:MM:SS.ffffff" (checked against the dialect's own conversion before use)."""
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given where a timezone-aware one is needed")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
-
-
-def _converter(column_type, dialect):
-    """What turns a column's Python value into the driver's, or None when nothing does."""
-    convert = column_type.dialect_impl(dialect).bind_processor(dialect)
-    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite" and convert:
-        samples = (datetime(2026, 3, 31, 16, 0, tzinfo=UTC),
-                   datetime(1999, 12, 31, 23, 59, 59, 123456, tzinfo=_EAST_8))
-        if all(_utc_text(v) == convert(v) for v in samples):
-            return _utc_text
-    return convert
-
-
-def _insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str,
-                   returning: str | None = None, converted: dict | None = None) -> list:
-    """INSERT the rows (tuples of the columns `names`) with `on_conflict`; the RETURNING
-    rows. `converted` (value id → what the driver takes) may be shared by several inserts of
-    the same values, for as long as the caller keeps those values alive."""
-    if not rows:
-        return []
-    connection = db.session.connection()
-    dialect = connection.dialect
-    converters = [(i, convert) for i, name in enumerate(names)
-                  if (convert := _converter(table.c[name].type, dialect)) is not None]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one_row = "(" + ", ".join([mark] * len(names)) + ")"
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    tail = f" {on_conflict}" + (f" RETURNING {returning}" if returning else "")
-    # one conversion per value object (a batch shares its times and details); `rows` keeps
-    # every value alive meanwhile, so that no id is reused
-    if converted is None:
-        converted = {}
-    returned = []
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        part = rows[start:start + _ROWS_PER_STATEMENT]
-        if converters:   # column by column, then back to rows
-            columns = list(zip(*part, strict=True))
-            for i, convert in converters:
-                values = []
-                for value in columns[i]:
-                    done = converted.get(id(value), _MISSING)
-                    if done is _MISSING:
-                        done = converted[id(value)] = convert(value)
-                    values.append(done)
-                columns[i] = values
-            part_rows = zip(*columns, strict=True)
-        else:
-            part_rows = part
-        result = connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                            tuple(chain.from_iterable(part_rows)))
-        if returning:   # plain tuples from the driver: no row objects for thousands of keys
-            returned.extend(result.cursor.fetchall())
-            result.close()
-    return returned
-
-
-_MISSING = object()
-
-
 def _insert_rows(table, rows: list[dict], *, on_conflict: str,
                  returning: str | None = None) -> list:
-    """`_insert_values` for rows given as dicts with the same keys."""
+    """`insert_values` for rows given as dicts with the same keys."""
     if not rows:
         return []
     names = tuple(rows[0])
-    return _insert_values(table, names, [tuple(row[name] for name in names) for row in rows],
+    return insert_values(table, names, [tuple(row[name] for name in names) for row in rows],
                           on_conflict=on_conflict, returning=returning)
 
 
@@ -244,17 +171,17 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]],
            converted: dict | None = None) -> dict[int, tuple[int, int]]:
     """Add confirmed points to the rollups, the month totals and the balances: (user, period,
     blade, points, at). Returns each user's earned total before and after. `converted`: as
-    for `_insert_values` (a batch's times are its entries' times)."""
+    for `insert_values` (a batch's times are its entries' times)."""
     if not changes:
         return {}
     db.session.info[_POINTS_CHANGED] = True
     rollups, totals, balances = _rollup_rows(changes)
     converted = {} if converted is None else converted
-    _insert_values(PointRollup.__table__, _ROLLUP_COLUMNS, rollups,
+    insert_values(PointRollup.__table__, _ROLLUP_COLUMNS, rollups,
                    on_conflict=_ROLLUP_ON_CONFLICT, converted=converted)
-    _insert_values(PointMonthTotal.__table__, _TOTAL_COLUMNS, totals,
+    insert_values(PointMonthTotal.__table__, _TOTAL_COLUMNS, totals,
                    on_conflict=_TOTAL_ON_CONFLICT, converted=converted)
-    after = _insert_values(PointBalance.__table__, _BALANCE_COLUMNS, [
+    after = insert_values(PointBalance.__table__, _BALANCE_COLUMNS, [
         (user_id, delta, 0, max(delta, 0)) for user_id, delta in sorted(balances.items())],
         on_conflict=_BALANCE_ON_CONFLICT, returning="user_id, earned")
     return {user_id: (earned - balances[user_id], earned) for user_id, earned in after}
@@ -582,7 +509,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        written = _insert_values(PointEntry.__table__, _ENTRY_COLUMNS, part,
+        written = insert_values(PointEntry.__table__, _ENTRY_COLUMNS, part,
                                  on_conflict=_ENTRY_ON_CONFLICT, returning="idempotency_key",
                                  converted=converted)
         result.created += len(written)
@@ -707,6 +634,48 @@ def confirm_entry(entry_id: int, *, now: datetime) -> PointEntry:
         db.session.flush()
     totals = _apply([(counted.user_id, counted.period, counted.blade, counted.points, now)])
     _notify_level_ups(totals, now)
+    db.session.flush()
+    return counted
+
+
+def confirm_entries(entry_ids: list[int], *, now: datetime) -> list[tuple[int, str]]:
+    """Confirm many pending entries at once (e.g. the QA evaluations whose dispute window
+    ended): one guarded UPDATE per chunk moves those still pending, and their points go to
+    the rollups together. Entries whose month was closed meanwhile take `confirm_entry`'s
+    way, one by one. Entries no longer pending are left alone. Returns (user, event) of
+    every entry that now counts."""
+    pending, confirmed = EntryStatus.PENDING.value, EntryStatus.CONFIRMED.value
+    closed = closed_periods()
+    counted: list[tuple[int, str]] = []
+    changes = []
+    late = []
+    for start in range(0, len(entry_ids), 500):
+        chunk = entry_ids[start:start + 500]
+        rows = db.session.execute(
+            select(PointEntry.id, PointEntry.period).where(PointEntry.id.in_(chunk),
+                                                           PointEntry.status == pending)).all()
+        late += [entry_id for entry_id, period in rows if period in closed]
+        ready = [entry_id for entry_id, period in rows if period not in closed]
+        if not ready:
+            continue
+        moved = db.session.execute(
+            update(PointEntry).where(PointEntry.id.in_(ready), PointEntry.status == pending)
+            .values(status=confirmed).returning(PointEntry.user_id, PointEntry.period,
+                                                PointEntry.blade, PointEntry.points,
+                                                PointEntry.event)
+            .execution_options(synchronize_session=False)).all()
+        for user_id, period, blade, points, event_name in moved:
+            changes.append((user_id, period, blade, points, now))
+            counted.append((user_id, event_name))
+    moved_ids = set(entry_ids)     # entries a caller holds show their new status when read
+    for held in list(db.session.identity_map.values()):
+        if isinstance(held, PointEntry) and held.id in moved_ids:
+            db.session.expire(held, ["status"])
+    totals = _apply(changes)
+    _notify_level_ups(totals, now)
+    for entry_id in late:
+        entry = confirm_entry(entry_id, now=now)
+        counted.append((entry.user_id, entry.event))
     db.session.flush()
     return counted
 

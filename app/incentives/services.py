@@ -62,6 +62,18 @@ def confirm_entry(entry_id: int, *, now: datetime) -> PointEntry:
     return entry
 
 
+def confirm_entries(entry_ids: list[int], *, now: datetime) -> int:
+    """Confirm many pending entries; automatic badges are checked once per person and event.
+    Returns how many now count."""
+    counted = ledger.confirm_entries(entry_ids, now=now)
+    events = _badge_events()
+    for event in sorted({e for _user, e in counted} & events):
+        candidates = {user_id for user_id, e in counted if e == event}
+        for user_id in sorted(users_reaching(event, candidates, now=now)):
+            check_automatic_badges(user_id, event, now=now)
+    return len(counted)
+
+
 __all__ = ["Award", "AwardResult", "BatchResult", "Blade", "EntryStatus", "Event",
-           "LedgerError", "award", "award_batch", "confirm_entry", "install_defaults",
-           "reverse_entry", "verify_rollups"]
+           "LedgerError", "award", "award_batch", "confirm_entries", "confirm_entry",
+           "install_defaults", "reverse_entry", "verify_rollups"]

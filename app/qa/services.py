@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.auth.queries import led_team_ids
 from app.auth.roles import Permission
 from app.centre.periods import centre_tz
-from app.database import db
+from app.database import db, insert_values
 from app.errors import DomainError
 from app.i18n import N_
 from app.incentives import services as incentives
@@ -87,53 +87,11 @@ def dispute_window_end(now: datetime) -> datetime:
 
 # --- recording imported evaluations ---------------------------------------------------------
 
-# bound parameters per INSERT: well within SQLite's (32,766) and PostgreSQL's (65,535) limits
-_PARAMETERS_PER_STATEMENT = 8000
-
-
-def _insert_many(table, rows: list[tuple], names: list[str],
-                 returning: str | None = None) -> list[tuple]:
-    """INSERT the rows (tuples in the order of `names`), many per statement, through the
-    driver: the columns' own conversions (UTC times) applied once per distinct value object,
-    as SQLAlchemy's per-row bind processing costs more than the database's work here.
-    Returns the RETURNING rows, in no particular order."""
-    returned: list[tuple] = []
-    if not rows:
-        return returned
-    connection = db.session.connection()
-    dialect = connection.dialect
-    converters = [(i, convert) for i, name in enumerate(names)
-                  if (convert := table.c[name].type.dialect_impl(dialect)
-                      .bind_processor(dialect)) is not None]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one_row = "(" + ", ".join([mark] * len(names)) + ")"
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
-    tail = f" RETURNING {returning}" if returning else ""
-    per_statement = max(1, _PARAMETERS_PER_STATEMENT // len(names))
-    for start in range(0, len(rows), per_statement):
-        part = rows[start:start + per_statement]
-        columns = [list(column) for column in zip(*part, strict=True)]
-        for i, convert in converters:
-            done: dict[int, object] = {}
-            values = columns[i]
-            for n, value in enumerate(values):
-                key = id(value)
-                if key not in done:
-                    done[key] = convert(value)
-                values[n] = done[key]
-        params = [value for row in zip(*columns, strict=True) for value in row]
-        result = connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                            tuple(params))
-        if returning:
-            returned.extend(result.all())
-    return returned
-
-
-_EVALUATION_COLUMNS = ["source", "external_id", "user_id", "scorecard_version_id",
+_EVALUATION_COLUMNS = ("source", "external_id", "user_id", "scorecard_version_id",
                        "evaluated_at", "channel", "evaluator", "score", "is_critical_fail",
                        "comment", "status", "window_ends_at", "fingerprint", "import_id",
-                       "revision", "created_at"]
-_ITEM_COLUMNS = ["evaluation_id", "criterion_id", "points", "is_passed", "comment"]
+                       "revision", "created_at")
+_ITEM_COLUMNS = ("evaluation_id", "criterion_id", "points", "is_passed", "comment")
 
 
 def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int | None,
@@ -143,16 +101,15 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
     if not rows:
         return []
     window_ends = dispute_window_end(now)
-    by_external_id = dict(_insert_many(Evaluation.__table__, [
+    by_external_id = dict(insert_values(Evaluation.__table__, _EVALUATION_COLUMNS, [
         (source, row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at,
          row.channel, row.evaluator, row.score, row.is_critical_fail, row.comment, "pending",
          window_ends, row.fingerprint, import_id, 0, now) for row in rows],
-        _EVALUATION_COLUMNS, returning="external_id, id"))
+        returning="external_id, id"))
     ids = [by_external_id[row.external_id] for row in rows]
-    _insert_many(EvaluationItem.__table__, [
+    insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
         (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
-        for evaluation_id, row in zip(ids, rows, strict=True) for item in row.items],
-        _ITEM_COLUMNS)
+        for evaluation_id, row in zip(ids, rows, strict=True) for item in row.items])
     event, award = Event.QA_EVALUATION.value, incentives.Award
     incentives.award_batch([award(
         event=event, user_id=row.user_id, idempotency_key=points_key(evaluation_id, 0),
@@ -337,17 +294,37 @@ def evaluation_importer(evaluation: Evaluation) -> int | None:
 
 
 def confirm_due(*, now: datetime, limit: int | None = None) -> int:
-    """Confirm the evaluations whose dispute window has ended without a dispute. Returns how
-    many were confirmed. Run by `flask qa confirm-due`, from cron."""
-    query = (select(Evaluation).where(Evaluation.status == "pending",
-                                      Evaluation.window_ends_at <= now)
+    """Confirm the evaluations whose dispute window has ended without a dispute: their
+    points count (in bulk), and critical fails go to the violation ladder. Returns how many
+    were confirmed. Run by `flask qa confirm-due`, from cron."""
+    query = (select(Evaluation.id, Evaluation.revision, Evaluation.is_critical_fail)
+             .where(Evaluation.status == "pending", Evaluation.window_ends_at <= now)
              .order_by(Evaluation.id))
     if limit:
         query = query.limit(limit)
+    due = db.session.execute(query).all()
     done = 0
-    for evaluation in db.session.scalars(query).all():
-        _confirm(evaluation, now=now)
-        done += 1
+    for start in range(0, len(due), 5000):
+        chunk = due[start:start + 5000]
+        keys = [points_key(evaluation_id, revision) for evaluation_id, revision, _ in chunk]
+        entry_ids = []
+        for part in range(0, len(keys), 500):
+            entry_ids += db.session.scalars(select(PointEntry.id).where(
+                PointEntry.idempotency_key.in_(keys[part:part + 500]),
+                PointEntry.status == EntryStatus.PENDING.value)).all()
+        incentives.confirm_entries(entry_ids, now=now)
+        ids = [evaluation_id for evaluation_id, _revision, _critical in chunk]
+        for part in range(0, len(ids), 500):
+            db.session.execute(
+                update(Evaluation).where(Evaluation.id.in_(ids[part:part + 500]),
+                                         Evaluation.status == "pending")
+                .values(status="confirmed", confirmed_at=now)
+                .execution_options(synchronize_session=False))
+        done += len(ids)
+        for evaluation_id, _revision, critical in chunk:
+            if critical:
+                _confirm(db.session.get(Evaluation, evaluation_id), now=now)
+    db.session.expire_all()    # evaluations a caller holds show their new status
     return done
 
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from app.database import UTCDateTime
-from app.incentives.ledger import _converter, _utc_text
+from app.database import UTCDateTime, _converter, _utc_text
 from app.incentives.models import ClosedPeriod, PointMonthTotal, PointRollup
 from app.incentives.services import (
     Award,
