@@ -832,14 +832,17 @@ class _Scorer:
 
 def apply_import(plan: ImportPlan, *, filename: str, actor_id: int | None,
                  now: datetime, progress: Callable[[str], object] | None = None) -> QaImport:
-    """Write a plan without errors: the import, the new evaluations with their pending points,
-    a correction for each changed one, an audit line. Flushes; the caller commits."""
+    """Write a plan without errors: the evaluations already past their dispute window are
+    confirmed, then the import, the new evaluations with their pending points, a correction
+    for each changed one, an audit line. Flushes; the caller commits."""
     step = progress or (lambda _name: None)
     if plan.errors:
         raise QaImportError(N_("The file has errors: nothing was imported."))
     if not plan.new and not plan.changed:
         raise QaImportError(N_("Nothing to import: every evaluation in the file is imported "
                                "as it is."))
+    # what has passed its dispute window becomes final first (cron does it too)
+    services.confirm_due(now=now)
     done = QaImport(source=plan.source, filename=(filename or plan.filename)[:255],
                     sha256=plan.sha256, layout=plan.layout, rows=plan.rows, new=plan.new,
                     unchanged=plan.unchanged, changed=plan.changed, imported_by_id=actor_id,

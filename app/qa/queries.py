@@ -94,18 +94,22 @@ def remediation_rules() -> dict[str, RemediationRule]:
 
 # --- a team's trend ---------------------------------------------------------------------------
 
-def team_trend(team_ids: list[int], *, since: datetime, by: str = "week") -> dict:
-    """The QA picture of the agents of these teams since a moment.
+def team_trend(team_ids: list[int], *, since: datetime, by: str = "week",
+               user_id: int | None = None, criterion: str | None = None) -> dict:
+    """The QA picture of the agents of these teams (or of one of them) since a moment.
 
     `series`: per week (or month) the number of evaluations, the average score and the
     critical-fail rate; `agents`: the same per agent; `criteria`: per criterion, how often it
-    was scored and failed, the most failed first."""
+    was scored and failed, the most failed first; `criterion_series`: per week (or month) the
+    fail rate of one criterion, when one is asked for."""
     tz = centre_tz()
+    scope = [User.team_id.in_(team_ids), Evaluation.evaluated_at >= since]
+    if user_id is not None:
+        scope.append(Evaluation.user_id == user_id)
     rows = db.session.execute(
         select(Evaluation.user_id, Evaluation.evaluated_at, Evaluation.score,
                Evaluation.is_critical_fail)
-        .join(User, User.id == Evaluation.user_id)
-        .where(User.team_id.in_(team_ids), Evaluation.evaluated_at >= since)).all()
+        .join(User, User.id == Evaluation.user_id).where(*scope)).all()
     buckets: dict[str, list] = defaultdict(lambda: [0, 0.0, 0])
     agents: dict[int, list] = defaultdict(lambda: [0, 0.0, 0])
     for user_id, evaluated_at, score, critical in rows:
@@ -128,8 +132,7 @@ def team_trend(team_ids: list[int], *, since: datetime, by: str = "week") -> dic
         .join(EvaluationItem, EvaluationItem.criterion_id == Criterion.id)
         .join(Evaluation, Evaluation.id == EvaluationItem.evaluation_id)
         .join(User, User.id == Evaluation.user_id)
-        .where(User.team_id.in_(team_ids), Evaluation.evaluated_at >= since,
-               EvaluationItem.is_passed.is_not(None))
+        .where(*scope, EvaluationItem.is_passed.is_not(None))
         .group_by(Criterion.code, Criterion.name_en, Criterion.name_zh, Criterion.is_critical)
     ).all()
     per_criterion = sorted(
@@ -139,7 +142,27 @@ def team_trend(team_ids: list[int], *, since: datetime, by: str = "week") -> dic
          for code, en, zh, critical, scored, failed in criteria),
         key=lambda c: (-c["failed"], c["code"]))
     return {"series": series, "agents": per_agent, "criteria": per_criterion,
-            "count": len(rows)}
+            "count": len(rows),
+            "criterion_series": _criterion_series(scope, criterion, by) if criterion else []}
+
+
+def _criterion_series(scope: list, code: str, by: str) -> list[dict]:
+    """Per week (or month), how often one criterion was scored and failed."""
+    tz = centre_tz()
+    buckets: dict[str, list] = defaultdict(lambda: [0, 0])
+    for evaluated_at, passed in db.session.execute(
+            select(Evaluation.evaluated_at, EvaluationItem.is_passed)
+            .join(EvaluationItem, EvaluationItem.evaluation_id == Evaluation.id)
+            .join(Criterion, Criterion.id == EvaluationItem.criterion_id)
+            .join(User, User.id == Evaluation.user_id)
+            .where(*scope, Criterion.code == code, EvaluationItem.is_passed.is_not(None))):
+        week, month = rules.weeks_and_months(evaluated_at.astimezone(tz).date())
+        bucket = buckets[week if by == "week" else month]
+        bucket[0] += 1
+        bucket[1] += 0 if passed else 1
+    return [{"label": label, "scored": n, "failed": failed,
+             "fail_rate": round(failed * 100 / n, 1)}
+            for label, (n, failed) in sorted(buckets.items())]
 
 
 def teams_visible_to(user: User) -> list[Team]:

@@ -296,7 +296,7 @@ def evaluation_importer(evaluation: Evaluation) -> int | None:
 def confirm_due(*, now: datetime, limit: int | None = None) -> int:
     """Confirm the evaluations whose dispute window has ended without a dispute: their
     points count (in bulk), and critical fails go to the violation ladder. Returns how many
-    were confirmed. Run by `flask qa confirm-due`, from cron."""
+    were confirmed. Run by `flask qa confirm-due` from cron, and before every import."""
     query = (select(Evaluation.id, Evaluation.revision, Evaluation.is_critical_fail)
              .where(Evaluation.status == "pending", Evaluation.window_ends_at <= now)
              .order_by(Evaluation.id))

@@ -419,8 +419,14 @@ def team():
     chosen = next((t for t in teams if t.id == team_id), teams[0])
     by = "month" if request.args.get("by") == "month" else "week"
     weeks = 26 if by == "month" else 12
-    trend = queries.team_trend([chosen.id], since=utcnow() - timedelta(weeks=weeks), by=by)
-    return render_template("qa/team.html", teams=teams, team=chosen, by=by, trend=trend)
+    members = list(db.session.scalars(select(User).where(User.team_id == chosen.id)
+                                      .order_by(User.name, User.employee_number)))
+    agent = next((m for m in members if m.id == request.args.get("agent", type=int)), None)
+    criterion = (request.args.get("criterion") or "").strip()[:60] or None
+    trend = queries.team_trend([chosen.id], since=utcnow() - timedelta(weeks=weeks), by=by,
+                               user_id=agent.id if agent else None, criterion=criterion)
+    return render_template("qa/team.html", teams=teams, team=chosen, by=by, trend=trend,
+                           members=members, agent=agent, criterion=criterion)
 
 
 # --- remediation mapping ------------------------------------------------------------------

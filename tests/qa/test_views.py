@@ -144,3 +144,14 @@ def test_the_agent_cannot_see_the_desk_or_the_queue(client, login_as, centre):
     assert client.get("/qa/desk").status_code == 403
     assert client.get("/qa/disputes").status_code == 403
     assert client.get("/qa/").headers["Location"].endswith("/qa/mine")
+
+
+def test_the_trend_of_one_agent_and_one_criterion(client, login_as, centre):
+    login_as(centre["lead"])
+    page = client.get(f"/qa/team?agent={centre['agent'].id}&criterion=greeting"
+                      ).get_data(as_text=True)
+    assert 'data-testid="criterion-trend"' in page and 'id="qacriterion-data"' in page
+    assert "Agent Ann" in page
+    # an agent of another team is not a choice: the whole team is shown
+    other = client.get(f"/qa/team?agent={centre['other'].id}").get_data(as_text=True)
+    assert "Other Oscar" not in other
