@@ -43,12 +43,14 @@ def award(item: Award, *, now: datetime) -> AwardResult:
 
 
 def award_batch(items: list[Award], *, now: datetime) -> BatchResult:
-    """Record many events, then check the automatic badges once per person and event."""
+    """Record many events, then check the automatic badges once per person and event (for
+    the events that count now; pending ones are checked when they are confirmed)."""
     result = ledger.award_batch(items, now=now)
     events = _badge_events()
-    if result.created and events:
-        for event in sorted({i.event for i in items} & events):
-            candidates = {i.user_id for i in items if i.event == event}
+    counting = [i for i in items if not i.pending]   # pending points earn no badge yet
+    if result.created and events and counting:
+        for event in sorted({i.event for i in counting} & events):
+            candidates = {i.user_id for i in counting if i.event == event}
             for user_id in sorted(users_reaching(event, candidates, now=now)):
                 check_automatic_badges(user_id, event, now=now)
     return result
