@@ -10,10 +10,11 @@ from app.auth import queries as people
 from app.auth.models import Team, User, UserRole
 from app.auth.roles import Role
 from app.centre.periods import month_first_day, month_last_day, period_of_date, previous_period
-from app.database import db
+from app.database import db, utcnow
 from app.extensions import cache
 from app.incentives.queries import windmill_of
 from app.notifications.models import Notification
+from app.qa import queries as qa_queries
 
 NEW_AGENT_DAYS = 90  # onboarding plus three months of monthly deepening (domain.md §3)
 
@@ -36,6 +37,7 @@ def agent_home(user: User, today: date) -> dict:
         "days_since_hire": (today - user.hire_date).days,
         "teammate_count": max(len(teammates) - 1, 0),
         "notifications": latest,
+        "evaluations": db.session.scalars(qa_queries.evaluations_of(user.id).limit(3)).all(),
     }
 
 
@@ -78,7 +80,9 @@ def qa_home(user: User, today: date) -> dict:
         select(func.count()).select_from(User)
         .where(User.is_active.is_(True), User.id.in_(_agent_ids()))
     ) or 0
-    return {"teams": teams, "agent_count": agents}
+    desk = qa_queries.desk(utcnow())
+    return {"teams": teams, "agent_count": agents, "desk": desk,
+            "open_disputes": len(qa_queries.open_disputes_for(user))}
 
 
 def trainer_home(user: User, today: date) -> dict:

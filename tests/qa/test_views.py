@@ -155,3 +155,13 @@ def test_the_trend_of_one_agent_and_one_criterion(client, login_as, centre):
     # an agent of another team is not a choice: the whole team is shown
     other = client.get(f"/qa/team?agent={centre['other'].id}").get_data(as_text=True)
     assert "Other Oscar" not in other
+
+
+def test_the_homes_show_qa_at_a_glance(client, login_as, centre):
+    login_as(centre["agent"])
+    home = client.get("/home/agent").get_data(as_text=True)
+    assert 'data-testid="home-qa"' in home and "V-1" in home and "V-2" not in home
+    client.post("/logout")
+    login_as(centre["analyst"])
+    home = client.get("/home/qa_analyst").get_data(as_text=True)
+    assert 'data-testid="home-qa-stats"' in home
