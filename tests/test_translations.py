@@ -64,3 +64,19 @@ def test_chinese_translations_keep_the_placeholders():
             assert set(PLACEHOLDER.findall(string)) <= wanted, (message.id, string)
             if wanted:
                 assert PLACEHOLDER.findall(string), (message.id, string)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_every_translation_formats(locale):
+    """Templates format every message with %, placeholders or none (Jinja's new-style
+    gettext): a bare "%" in a translation ("（%）") would break the page in that language."""
+    for message in _catalogue(locale):
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        values = {name: 1 for text in ids for name in PLACEHOLDER.findall(text)}
+        values["num"] = 1
+        for string in strings:
+            if string:
+                string % values    # raises on a stray "%"
