@@ -80,3 +80,22 @@ def test_every_translation_formats(locale):
         for string in strings:
             if string:
                 string % values    # raises on a stray "%"
+
+
+def test_every_template_with_text_is_read_by_the_extractor():
+    """pybabel skips a template it cannot parse (an unknown tag such as {% cache %} without
+    its extension in babel.cfg) and its strings silently leave the catalogues."""
+    from babel.messages.extract import extract_from_file
+
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    options = next(opts for pattern, opts in options_map.items() if pattern.endswith(".html"))
+    unread = []
+    for template in sorted((ROOT / "app").rglob("*.html")):
+        if '_("' not in template.read_text() and "_('" not in template.read_text():
+            continue
+        found = list(extract_from_file("jinja2", str(template), options=options,
+                                       keywords={"_": None, "ngettext": (1, 2)}))
+        if not found:
+            unread.append(str(template.relative_to(ROOT)))
+    assert not unread, f"templates whose strings the extractor does not see: {unread}"
