@@ -21,6 +21,7 @@ def test_upload_preview_confirm_dispute_resolve(open_page, sign_in, sign_out, tm
         encoding="utf-8-sig")
     page = open_page(locale="en-US")
     sign_in(page, "7002")
+    page.get_by_test_id("lang-en").click()
     page.goto("/qa/imports/new")
     page.get_by_label("Export file").set_input_files(str(export))
     page.get_by_label("Source (the call-review tool)").fill("browser-test")
@@ -35,6 +36,8 @@ def test_upload_preview_confirm_dispute_resolve(open_page, sign_in, sign_out, tm
 
     sign_in(page, "1106")
     page.goto("/qa/mine")
+    # 1106 may have chosen Chinese in another test: this one reads the English labels
+    page.get_by_test_id("lang-en").click()
     page.get_by_role("link", name="B-QA-1").click()
     page.get_by_label("Why the evaluation is wrong").fill(
         "I closed the chat properly; the customer left first.")
@@ -43,6 +46,7 @@ def test_upload_preview_confirm_dispute_resolve(open_page, sign_in, sign_out, tm
     sign_out(page)
 
     sign_in(page, "1100")
+    page.get_by_test_id("lang-en").click()
     page.goto("/qa/disputes")
     page.get_by_test_id("open-disputes").get_by_role("link", name="B-QA-1").click()
     page.get_by_label("Amend the score").check()
