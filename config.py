@@ -54,6 +54,13 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024 * 1024)))
 
     PAGE_SIZE = 25
+
+    # The training room: re-enactment recordings (stage 2) and scenario media files
+    SCENARIO_UPLOAD_DIR = os.environ.get("SCENARIO_UPLOAD_DIR",
+                                         str(INSTANCE_DIR / "recordings"))
+    SCENARIO_MEDIA_DIR = os.environ.get("SCENARIO_MEDIA_DIR",
+                                        str(INSTANCE_DIR / "scenario-media"))
+    SCENARIO_RECORDING_MAX_MB = int(os.environ.get("SCENARIO_RECORDING_MAX_MB", "50"))
     PASSWORD_HASH_METHOD = "scrypt"
 
     # The incentive windmill

@@ -79,3 +79,13 @@ def confirm_entries(entry_ids: list[int], *, now: datetime) -> int:
 __all__ = ["Award", "AwardResult", "BatchResult", "Blade", "EntryStatus", "Event",
            "LedgerError", "award", "award_batch", "confirm_entries", "confirm_entry",
            "install_defaults", "reverse_entry", "verify_rollups"]
+
+
+def points_bound(event: str) -> int | None:
+    """The most points one award of `event` may carry when the caller names its own value
+    (e.g. a scenario file's points): the rule's `max_points`, else its points."""
+    from app.incentives.models import Rule
+    rule = db.session.scalar(select(Rule).where(Rule.event == event))
+    if rule is None:
+        return None
+    return int((rule.params or {}).get("max_points", rule.points))

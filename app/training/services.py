@@ -39,3 +39,16 @@ def list_open_assignments(user_id: int) -> list[Assignment]:
     return list(db.session.scalars(select(Assignment).where(
         Assignment.user_id == user_id, Assignment.status == "open")
         .order_by(Assignment.due_on, Assignment.id)))
+
+
+def complete_assignments(user_id: int, item_kind: str, item_code: str, *,
+                         now: datetime) -> int:
+    """The agent did the item: every open assignment of it is done."""
+    done = 0
+    for assignment in db.session.scalars(select(Assignment).where(
+            Assignment.user_id == user_id, Assignment.item_kind == item_kind,
+            Assignment.item_code == item_code, Assignment.status == "open")):
+        assignment.status = "done"
+        assignment.completed_at = now
+        done += 1
+    return done
