@@ -279,3 +279,19 @@ def test_attempts_are_recorded_per_stage(db, library, pair, now):
         .order_by(StageAttempt.id))]
     assert stages == [1, 2, 3]
     assert db.session.get(ScenarioProgress, progress.id).status == "awaiting_sign_off"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_shipped_scenario_plays_through_with_its_model_answers(db, library, pair, now,
+                                                                     lang):
+    from app.scenarios.models import Scenario
+    apprentice = pair["apprentice"]
+    for scenario in db.session.scalars(select(Scenario).order_by(Scenario.code)):
+        progress = services.start_scenario(apprentice.id, scenario.code, now=now)
+        services.submit_case(progress.id, key_marks(progress.version.content),
+                             actor_id=apprentice.id, now=now)
+        walk_reverse(progress, apprentice.id, now)
+        upload(progress, apprentice.id, now)
+        finished = play_practice(progress, apprentice.id, now, lang=lang)
+        assert finished.passed and finished.score == 100, (scenario.code, lang)
+        assert progress.status == "awaiting_sign_off", scenario.code
