@@ -20,6 +20,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import permission_required
 from app.auth.models import User, UserRole
@@ -153,14 +154,15 @@ def case(progress_id: int):
         except DomainError as error:
             _fail(error)
             return render_template("scenarios/case.html", progress=progress, doc=doc,
-                                   form=form, attempt=None, marked=marked), 400
+                                   form=form, attempt=None, marked=marked, key={}), 400
         db.session.commit()
         return redirect(url_for("scenarios.case", progress_id=progress.id))
     attempt = queries.latest_attempt(progress.id, 1)
     if attempt is None and progress.stage != 1:
         return _to_stage(progress)
     return render_template("scenarios/case.html", progress=progress, doc=doc, form=form,
-                           attempt=attempt, marked=attempt.state["marked"] if attempt else {})
+                           attempt=attempt, marked=attempt.state["marked"] if attempt else {},
+                           key={e["line"]: e for e in doc["case_analysis"]["error_key"]})
 
 
 # --- stage 2 ------------------------------------------------------------------------------
@@ -385,9 +387,9 @@ def _assignable_agents() -> list[User]:
 @permission_required(Permission.VIEW_TEAM, Permission.MANAGE_TRAINING)
 def assign():
     form = AssignForm()
-    form.agent_id.choices = [(u.id, f"{u.employee_number} {u.display_name}")
+    form.agent_id.choices = [SelectChoice(u.id, f"{u.employee_number} {u.display_name}")
                              for u in _assignable_agents()]
-    form.code.choices = [(s.code, f"{s.code} {queries.title_of(v, _locale())}")
+    form.code.choices = [SelectChoice(s.code, f"{s.code} {queries.title_of(v, _locale())}")
                          for s, v in queries.list_library()]
     if request.method == "GET":
         form.agent_id.data = request.args.get("agent", type=int)
