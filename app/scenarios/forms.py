@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.scenarios import rules
@@ -51,8 +52,9 @@ class SignOffForm(FlaskForm):
     resolution = _rubric_field(_l(rules.RUBRIC["resolution"]))
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
     decision = RadioField(_l("Decision"), choices=[
-        ("signed_off", _l("Sign off: the practice meets the standard")),
-        ("sent_back", _l("Send back: practise again"))], validators=[DataRequired()])
+        SelectChoice("signed_off", _l("Sign off: the practice meets the standard")),
+        SelectChoice("sent_back", _l("Send back: practise again"))],
+        validators=[DataRequired()])
 
     def rubric(self) -> dict[str, int]:
         return {key: getattr(self, key).data for key in rules.RUBRIC}

@@ -92,7 +92,7 @@ def _award_stage(progress: ScenarioProgress, stage: int, now: datetime) -> None:
     incentives.award(incentives.Award(
         event=Event.SCENARIO_STAGE_COMPLETED, user_id=progress.user_id,
         idempotency_key=f"scenario:{progress.scenario.code}:{progress.user_id}:stage:{stage}",
-        source_type="scenario_progress", source_id=str(progress.id), occurred_at=now,
+        source_type="scenario_stage", source_id=str(progress.id), occurred_at=now,
         points=_points(progress, "stage"),
         details={"scenario": progress.scenario.code, "stage": stage}), now=now)
 
@@ -466,13 +466,13 @@ def decide_sign_off(progress_id: int, decision: str, rubric: dict[str, int], com
         incentives.award(incentives.Award(
             event=Event.SIGN_OFF_RECEIVED, user_id=progress.user_id,
             idempotency_key=f"scenario:{code}:{progress.user_id}:sign_off",
-            source_type="scenario_sign_off", source_id=str(sign_off.id), occurred_at=now,
+            source_type="sign_off", source_id=str(sign_off.id), occurred_at=now,
             awarded_by_id=actor.id, points=_points(progress, "sign_off"),
             details={"scenario": code}), now=now)
         incentives.award(incentives.Award(
             event=Event.SIGN_OFF_GIVEN, user_id=actor.id,
             idempotency_key=f"scenario:{code}:{progress.user_id}:sign_off_given",
-            source_type="scenario_sign_off", source_id=str(sign_off.id), occurred_at=now,
+            source_type="sign_off", source_id=str(sign_off.id), occurred_at=now,
             details={"scenario": code, "apprentice": progress.user_id}), now=now)
         training.complete_assignments(progress.user_id, "scenario", code, now=now)
         notify(progress.user_id, N_("%(name)s signed off your practice of %(code)s."),
