@@ -83,6 +83,48 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("audit.event_list", "GET"): ("/audit/", None, ADMIN_PAGE),
     ("training.index", "GET"): ("/training/", None, everyone(200)),
     ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
+    # --- the training room: the target's progress is the target's alone ---
+    ("scenarios.show", "GET"): ("/scenarios/S01", None, everyone(200)),
+    ("scenarios.start", "POST"): ("/scenarios/S01/start", {}, everyone(302)),
+    ("scenarios.case", "GET"): ("/scenarios/progress/{progress}/case", None, everyone(403)),
+    ("scenarios.case", "POST"): ("/scenarios/progress/{progress}/case", {"line": "L1"},
+                                 everyone(403)),
+    ("scenarios.reverse", "GET"): ("/scenarios/progress/{progress}/reverse", None,
+                                   everyone(403)),
+    ("scenarios.reverse_act", "POST"): ("/scenarios/progress/{progress}/reverse/choose",
+                                        {"choice": "0"}, everyone(403)),
+    ("scenarios.recording_upload", "POST"): ("/scenarios/progress/{progress}/recording", {},
+                                             everyone(403)),
+    ("scenarios.practice", "GET"): ("/scenarios/progress/{progress}/practice", None,
+                                    everyone(403)),
+    ("scenarios.practice_act", "POST"): ("/scenarios/progress/{progress}/practice/choose",
+                                         {"choice": "0"}, everyone(403)),
+    ("scenarios.recording_show", "GET"): ("/scenarios/recordings/{recording}", None,
+                                          PEOPLE_VIEWERS),
+    ("scenarios.recording_show", "POST"): ("/scenarios/recordings/{recording}", {},
+                                           only({"trainer": 200, "admin": 200})),
+    ("scenarios.recording_file", "GET"): ("/scenarios/recordings/{recording}/file", None,
+                                          PEOPLE_VIEWERS),
+    ("scenarios.media", "GET"): ("/scenarios/media/S01/1/none.mp3", None, everyone(404)),
+    ("scenarios.sign_offs", "GET"): ("/scenarios/sign-offs", None, only(
+        {"mentor": 200, "team_lead": 200, "trainer": 200, "admin": 200})),
+    # the target has no mentor: a trainer (or admin) signs off
+    ("scenarios.sign_off", "GET"): ("/scenarios/sign-offs/{progress}", None,
+                                    only({"trainer": 200, "admin": 200})),
+    ("scenarios.sign_off", "POST"): ("/scenarios/sign-offs/{progress}", {},
+                                     only({"trainer": 200, "admin": 200})),
+    ("scenarios.assign", "GET"): ("/scenarios/assign", None,
+                                  only({"team_lead": 200, "trainer": 200, "admin": 200})),
+    ("scenarios.assign", "POST"): ("/scenarios/assign", {},
+                                   only({"team_lead": 200, "trainer": 200, "admin": 200})),
+    ("scenarios.manage", "GET"): ("/scenarios/manage", None,
+                                  only({"trainer": 200, "admin": 200})),
+    ("scenarios.manage", "POST"): ("/scenarios/manage", {}, only({"trainer": 200, "admin": 200})),
+    ("scenarios.export", "GET"): ("/scenarios/manage/S01/export", None,
+                                  only({"trainer": 200, "admin": 200})),
+    ("scenarios.preview", "POST"): ("/scenarios/manage/S01/preview", {},
+                                    only({"trainer": 302, "admin": 302})),
+    ("scenarios.report", "GET"): ("/scenarios/report", None, QA_PAGE),
     ("incentives.index", "GET"): ("/windmill/", None, everyone(200)),
     # --- incentives: ledger pages, rules, recognitions (lead) ---
     ("incentives.person_show", "GET"): ("/windmill/people/{target}", None, PEOPLE_VIEWERS),
@@ -262,7 +304,7 @@ def test_every_route_is_in_the_matrix(app):
 
 
 @pytest.fixture()
-def world(make_user, make_team, now, db):
+def world(app, make_user, make_team, now, db, tmp_path, monkeypatch):
     """One person per role, plus a target agent in another team with a notification."""
     home = make_team("Home team")
     other = make_team("Other team")
@@ -274,9 +316,29 @@ def world(make_user, make_team, now, db):
                   now=now).entry
     rule = entry.rule_id
     qa = _qa_world(target, actors["qa_analyst"], now, db)
+    monkeypatch.setitem(app.config, "SCENARIO_UPLOAD_DIR", str(tmp_path / "recordings"))
+    scenario = _scenario_world(target, now)
     db.session.commit()
     return {"actors": actors, "target": target.id, "team": other.id,
-            "notification": notification.id, "rule": rule, "entry": entry.id, **qa}
+            "notification": notification.id, "rule": rule, "entry": entry.id, **qa,
+            **scenario}
+
+
+def _scenario_world(target, now) -> dict:
+    """S01 imported; the target at stage 3 with a recording of the re-enactment."""
+    from app.scenarios import importers
+    from app.scenarios import services as scenario_services
+    from tests.scenarios.conftest import key_marks, upload, walk_reverse
+    library = importers.shipped_library()
+    plan = importers.plan_import([("S01.yaml",
+                                   (library / "S01-fallen-power-line.yaml").read_bytes())])
+    importers.apply_import(plan, actor_id=None, now=now)
+    progress = scenario_services.start_scenario(target.id, "S01", now=now)
+    scenario_services.submit_case(progress.id, key_marks(progress.version.content),
+                                  actor_id=target.id, now=now)
+    walk_reverse(progress, target.id, now)
+    recording = upload(progress, target.id, now)
+    return {"progress": progress.id, "recording": recording.id}
 
 
 def _qa_world(target, analyst, now, db) -> dict:
