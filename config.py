@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -92,6 +93,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # Recordings of tests and the browser suite's demo centre stay out of the instance folder
+    SCENARIO_UPLOAD_DIR = os.environ.get("SCENARIO_UPLOAD_DIR") or tempfile.mkdtemp(
+        prefix="pinwheel-recordings-")
     # Fast hashes keep the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

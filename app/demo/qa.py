@@ -32,9 +32,10 @@ ANALYST = "7001"
 EVALUATORS = ["质检员 周敏", "QA Grace Lin"]
 
 REMEDIATION = [
-    ("forbidden_phrase", "scenario", "S03", "情景实训：一句“不可以”引发的升级投诉"),
-    ("disclosure_without_verification", "scenario", "S07",
-     "情景实训：未核实身份泄露客户信息"),
+    ("forbidden_phrase", "scenario", "S07", "情景实训：服务禁语与争执引发媒体投诉"),
+    ("disclosure_without_verification", "scenario", "S05",
+     "情景实训：未核实身份泄露账户信息"),
+    ("shirking_responsibility", "scenario", "S08", "情景实训：“不是我们部门”——推诿转接"),
     ("no_empathy_with_angry_customer", "lesson", "L-EMPATHY", "微课：愤怒客户六步安抚法"),
     ("other", "lesson", "L-SOP", "微课：服务规范复习"),
 ]

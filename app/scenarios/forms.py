@@ -40,16 +40,16 @@ class ReviewForm(FlaskForm):
                             validators=[DataRequired(), Length(max=5000)])
 
 
-def _rubric_field(label):
-    return IntegerField(label, validators=[DataRequired(), NumberRange(
+def _rubric_field(key: str):
+    return IntegerField(_l(rules.RUBRIC[key]), validators=[DataRequired(), NumberRange(
         min=rules.RUBRIC_MIN, max=rules.RUBRIC_MAX)], default=3)
 
 
 class SignOffForm(FlaskForm):
-    opening = _rubric_field(_l(rules.RUBRIC["opening"]))
-    empathy = _rubric_field(_l(rules.RUBRIC["empathy"]))
-    standard = _rubric_field(_l(rules.RUBRIC["standard"]))
-    resolution = _rubric_field(_l(rules.RUBRIC["resolution"]))
+    opening = _rubric_field("opening")
+    empathy = _rubric_field("empathy")
+    standard = _rubric_field("standard")
+    resolution = _rubric_field("resolution")
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
     decision = RadioField(_l("Decision"), choices=[
         SelectChoice("signed_off", _l("Sign off: the practice meets the standard")),
