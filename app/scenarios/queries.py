@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import Mentorship, Team, User, UserRole
 from app.auth.queries import current_apprentice_ids, led_team_ids
@@ -135,16 +135,17 @@ class GroupReport:
     completed: int = 0
     case_scores: list[int] = field(default_factory=list)
     practice_scores: list[int] = field(default_factory=list)
-
-    @property
-    def possible(self) -> int:
-        return self.agents * self._scenarios
-
-    _scenarios: int = 0
+    learners: set[int] = field(default_factory=set)
 
     @property
     def completion(self) -> float:
-        return round(100 * self.completed / self.possible, 1) if self.possible else 0.0
+        """Of the scenario runs started, the share signed off."""
+        return round(100 * self.completed / self.started, 1) if self.started else 0.0
+
+    @property
+    def reach(self) -> float:
+        """The share of the group's agents who have started a scenario."""
+        return round(100 * len(self.learners) / self.agents, 1) if self.agents else 0.0
 
     @property
     def case_average(self) -> float | None:
@@ -166,8 +167,6 @@ def completion_report(*, by: str, scenario_id: int | None = None) -> list[GroupR
         select(User.id, User.team_id, User.hire_date)
         .where(User.is_active.is_(True), User.id.in_(agent_ids))).all()
     teams = dict(db.session.execute(select(Team.id, Team.name)).all())
-    scenarios = 1 if scenario_id else db.session.scalar(
-        select(func.count(Scenario.id)).where(Scenario.is_active.is_(True))) or 0
 
     def key_of(team_id, hire_date) -> str:
         if by == "cohort":
@@ -179,7 +178,6 @@ def completion_report(*, by: str, scenario_id: int | None = None) -> list[GroupR
     for user_id, team_id, hire_date in agents:
         label = key_of(team_id, hire_date)
         group = groups.setdefault(label, GroupReport(label))
-        group._scenarios = scenarios
         group.agents += 1
         group_of[user_id] = group
     query = select(ScenarioProgress.user_id, ScenarioProgress.stage, ScenarioProgress.status,
@@ -192,6 +190,7 @@ def completion_report(*, by: str, scenario_id: int | None = None) -> list[GroupR
         if group is None:
             continue
         group.started += 1
+        group.learners.add(user_id)
         group.stage_reached[stage] += 1
         if status == "awaiting_sign_off":
             group.awaiting += 1

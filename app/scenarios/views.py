@@ -97,7 +97,7 @@ def index():
         Permission.MANAGE_TRAINING))
     return render_template("scenarios/index.html", library=library, progress=progress,
                            assignments=assignments, overdue_watched=overdue_watched,
-                           waiting=waiting, codes={s.code for s, _ in library})
+                           waiting=waiting, titles={s.code: v for s, v in library})
 
 
 @bp.route("/<code>")
@@ -473,6 +473,7 @@ def report():
     groups = queries.completion_report(by=by, scenario_id=scenario.id if scenario else None)
     chart = {"labels": [g.label for g in groups],
              "completion": [g.completion for g in groups],
+             "reach": [g.reach for g in groups],
              "case": [g.case_average or 0 for g in groups],
              "practice": [g.practice_average or 0 for g in groups]}
     return render_template("scenarios/report.html", groups=groups, by=by, scenario=scenario,
