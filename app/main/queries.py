@@ -15,6 +15,7 @@ from app.extensions import cache
 from app.incentives.queries import windmill_of
 from app.notifications.models import Notification
 from app.qa import queries as qa_queries
+from app.scenarios import queries as scenario_queries
 
 NEW_AGENT_DAYS = 90  # onboarding plus three months of monthly deepening (domain.md §3)
 
@@ -38,12 +39,19 @@ def agent_home(user: User, today: date) -> dict:
         "teammate_count": max(len(teammates) - 1, 0),
         "notifications": latest,
         "evaluations": db.session.scalars(qa_queries.evaluations_of(user.id).limit(3)).all(),
+        "scenario_assignments": scenario_queries.open_scenario_assignments([user.id]),
+        "scenario_runs": [p for p in scenario_queries.progress_by_scenario(user.id).values()
+                          if p.status != "completed"],
     }
 
 
 def mentor_home(user: User, today: date) -> dict:
     apprentices = people.apprentices_of(user.id)
+    ids = [apprentice.id for apprentice, _ in apprentices]
     return {
+        "waiting": scenario_queries.sign_off_queue(user, include_unmentored=False),
+        "overdue": scenario_queries.overdue_assignments(ids, today),
+        "completed": scenario_queries.completed_counts(ids),
         "apprentices": [
             {"user": apprentice, "mentorship": mentorship,
              "days": (today - mentorship.started_on).days}

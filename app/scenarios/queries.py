@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import Mentorship, Team, User, UserRole
 from app.auth.queries import current_apprentice_ids, led_team_ids
@@ -86,6 +86,18 @@ def sign_off_queue(mentor: User, *, include_unmentored: bool) -> list[ScenarioPr
             Mentorship.ended_on.is_(None))))
         return [p for p in waiting if p.user_id in apprentices or p.user_id not in mentored]
     return [p for p in waiting if p.user_id in apprentices]
+
+
+def completed_counts(user_ids) -> dict[int, int]:
+    """How many scenarios each of these learners has completed."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(ScenarioProgress.user_id, func.count(ScenarioProgress.id))
+        .where(ScenarioProgress.user_id.in_(ids), ScenarioProgress.status == "completed",
+               ScenarioProgress.is_preview.is_(False))
+        .group_by(ScenarioProgress.user_id)).all())
 
 
 def sign_offs_of(progress_id: int) -> list[SignOff]:

@@ -192,3 +192,26 @@ def test_a_team_lead_assigns_and_sees_overdue(app, db, library, pair, now):
     agent = _sign_in(app, pair["apprentice"])
     room = agent.get("/scenarios/").get_data(as_text=True)
     assert "overdue since" in room and "S08" in room
+
+
+def test_the_homes_show_the_training_room(app, db, library, pair, now):
+    from datetime import timedelta
+
+    from app.scenarios import services
+    from tests.scenarios.conftest import play_practice, upload, walk_reverse
+    apprentice = pair["apprentice"]
+    progress = services.start_scenario(apprentice.id, "S05", now=now)
+    services.submit_case(progress.id, key_marks(progress.version.content),
+                         actor_id=apprentice.id, now=now)
+    walk_reverse(progress, apprentice.id, now)
+    upload(progress, apprentice.id, now)
+    play_practice(progress, apprentice.id, now)
+    late = services.assign_scenario(apprentice.id, "S09", due_on=None, reason="",
+                                    actor=pair["lead"], now=now)
+    late.due_on = now.date() - timedelta(days=1)   # due the day before the clock's today
+    db.session.commit()
+    mentor_home = _sign_in(app, pair["mentor"]).get("/home/mentor").get_data(as_text=True)
+    assert f"/scenarios/sign-offs/{progress.id}" in mentor_home
+    assert 'data-testid="home-overdue"' in mentor_home
+    agent_home = _sign_in(app, apprentice).get("/home/agent").get_data(as_text=True)
+    assert "overdue since" in agent_home and "waiting for sign-off" in agent_home
