@@ -176,6 +176,7 @@ def _case(case: dict | None, c: _Checker, media_dir: Path | None) -> None:
     if case.get("pass_mark") is not None:
         c.whole(case.get("pass_mark"), f"{w}.pass_mark", 0, 100)
     lines: set[str] = set()
+    agent_lines: set[str] = set()
     for i, line in enumerate(c.listing(case.get("transcript"), f"{w}.transcript", least=2)):
         where = f"{w}.transcript[{i}]"
         if c.mapping(line, where) is None:
@@ -188,6 +189,8 @@ def _case(case: dict | None, c: _Checker, media_dir: Path | None) -> None:
             c.error(f"{where}.id", N_("The line id %(id)s is used twice."), id=line_id)
         else:
             lines.add(line_id)
+            if line.get("speaker") == "agent":
+                agent_lines.add(line_id)
         if line.get("speaker") not in rules.SPEAKERS:
             c.error(f"{where}.speaker", N_("Unknown speaker %(value)s; use one of: %(allowed)s."),
                     value=str(line.get("speaker")), allowed=", ".join(rules.SPEAKERS))
@@ -228,6 +231,10 @@ def _case(case: dict | None, c: _Checker, media_dir: Path | None) -> None:
         if line_id not in lines:
             c.error(f"{where}.line", N_("The error key names line %(line)s, which the "
                                         "transcript does not have."), line=str(line_id))
+        elif line_id not in agent_lines:
+            c.error(f"{where}.line", N_("The error key names line %(line)s, which the agent "
+                                        "does not speak: only the agent's lines are marked."),
+                    line=line_id)
         elif line_id in seen_key:
             c.error(f"{where}.line", N_("Line %(line)s is in the error key twice."),
                     line=line_id)

@@ -142,12 +142,13 @@ def submit_case(progress_id: int, marked: dict[str, str], *, actor_id: int,
     progress = _progress_of(progress_id, actor_id)
     _require_stage(progress, 1)
     case = _content(progress)["case_analysis"]
-    lines = {line["id"] for line in case["transcript"]}
+    lines = {line["id"] for line in case["transcript"] if line["speaker"] == "agent"}
     if not marked:
         raise ScenarioError(N_("Mark at least one line where the agent went wrong."))
     for line, rule in marked.items():
         if line not in lines:
-            raise ScenarioError(N_("There is no line %(line)s in this case."), line=line)
+            raise ScenarioError(N_("Line %(line)s is not one of the agent's lines in this case."),
+                                line=line)
         if rule not in rules.SOP_RULES:
             raise ScenarioError(N_("Pick the rule that line %(line)s breaks."), line=line)
     key = {entry["line"]: list(entry["rules"]) for entry in case["error_key"]}

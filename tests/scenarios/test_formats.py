@@ -71,6 +71,12 @@ def _key_names_missing_line(doc):
     doc["case_analysis"]["error_key"][0]["line"] = "L999"
 
 
+def _key_names_customer_line(doc):
+    customer = next(line["id"] for line in doc["case_analysis"]["transcript"]
+                    if line["speaker"] == "customer")
+    doc["case_analysis"]["error_key"][0]["line"] = customer
+
+
 def _wrong_choice_moves_on(doc):
     node_id = _first_choice_node(doc, "positive_practice")
     choices = _node(doc, "positive_practice", node_id)["choices"]
@@ -128,6 +134,9 @@ BROKEN = {
                             "translation is missing"),
     "error key names a missing line": (_key_names_missing_line, "case_analysis.error_key[0]"
                                        ".line", "L999, which the transcript does not have"),
+    "error key names a customer's line": (_key_names_customer_line,
+                                          "case_analysis.error_key[0].line",
+                                          "which the agent does not speak"),
     "a wrong choice moves on": (_wrong_choice_moves_on, ".next", "Only the correct choice"),
     "no correct choice": (_no_correct_choice, ".choices", "No choice is marked correct"),
     "unknown SOP check": (_unknown_check, ".reply.checks", "Unknown SOP check telepathy"),

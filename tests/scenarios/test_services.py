@@ -142,7 +142,7 @@ def test_stage_one_scores_precision_and_recall(db, library, pair, now):
     doc = progress.version.content
     key = key_marks(doc)
     innocent = next(line["id"] for line in doc["case_analysis"]["transcript"]
-                    if line["id"] not in key)
+                    if line["id"] not in key and line["speaker"] == "agent")
     first = sorted(key)[0]
     attempt = services.submit_case(progress.id, {first: key[first], innocent: "courtesy"},
                                    actor_id=apprentice.id, now=now)
@@ -152,6 +152,19 @@ def test_stage_one_scores_precision_and_recall(db, library, pair, now):
     assert attempt.score == round(100 * 2 * precision * recall / (precision + recall))
     assert attempt.state["false_alarms"] == [innocent]
     assert set(attempt.state["missed"]) == set(key) - {first}
+
+
+def test_only_the_agents_lines_can_be_marked(db, library, pair, now):
+    apprentice = pair["apprentice"]
+    progress = services.start_scenario(apprentice.id, "S05", now=now)
+    customer = next(line["id"] for line in progress.version.content["case_analysis"]
+                    ["transcript"] if line["speaker"] == "customer")
+    with pytest.raises(ScenarioError):
+        services.submit_case(progress.id, {customer: "courtesy"}, actor_id=apprentice.id,
+                             now=now)
+    with pytest.raises(ScenarioError):
+        services.submit_case(progress.id, {}, actor_id=apprentice.id, now=now)
+    assert progress.stage == 1 and progress.case_score is None
 
 
 def test_the_reverse_experience_branches_with_consequences(db, library, pair, now):
