@@ -47,6 +47,7 @@ from app.qa.forms import (
     UploadForm,
 )
 from app.qa.models import Dispute, Evaluation, QaImport, Scorecard, ScorecardVersion
+from app.scenarios import queries as scenario_queries
 from app.training.services import list_open_assignments
 
 bp = Blueprint("qa", __name__, template_folder="templates")
@@ -436,7 +437,14 @@ def team():
 def remediation():
     """What a critical fail of each rule of the service standard assigns."""
     form = RemediationForm()
+    scenarios = {s.code: v for s, v in scenario_queries.list_library()}
     if form.validate_on_submit():
+        code = (form.item_code.data or "").strip()
+        if form.item_kind.data == "scenario" and code and code not in scenarios:
+            flash(_("There is no scenario %(code)s in the training room.", code=code), "error")
+            return redirect(url_for("qa.remediation"))
+        if form.item_kind.data == "scenario" and code and not (form.title.data or "").strip():
+            form.title.data = scenarios[code].title_zh
         try:
             services.save_remediation_rule(
                 form.category.data, item_kind=form.item_kind.data,
@@ -459,4 +467,4 @@ def remediation():
                               title=current.title if current else "",
                               due_days=current.due_days if current else 7)
         forms.append((rule, row))
-    return render_template("qa/remediation.html", forms=forms)
+    return render_template("qa/remediation.html", forms=forms, scenarios=scenarios)

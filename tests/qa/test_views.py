@@ -127,16 +127,28 @@ def test_the_team_trend_shows_charts_agents_and_failed_criteria(client, login_as
     assert 'id="qaavg-data"' in monthly
 
 
-def test_the_trainer_maps_remediation(client, login_as, centre):
+def test_the_trainer_maps_remediation(client, login_as, centre, now):
+    from app.scenarios import importers
+    library = importers.shipped_library()
+    importers.apply_import(importers.plan_import(
+        [("S07.yaml", (library / "S07-forbidden-phrases-media.yaml").read_bytes())]),
+        actor_id=None, now=now)
+    _db.session.commit()
     login_as(Role.TRAINER)
+    unknown = client.post("/qa/remediation", data={
+        "category": "forbidden_phrase", "item_kind": "scenario", "item_code": "S99",
+        "title": "", "due_days": "7"}, follow_redirects=True)
+    assert "There is no scenario S99 in the training room." in unknown.get_data(as_text=True)
+    assert _db.session.scalar(select(RemediationRule)) is None
     response = client.post("/qa/remediation", data={
-        "category": "forbidden_phrase", "item_kind": "scenario", "item_code": "S03",
-        "title": "Forbidden phrases", "due_days": "7"})
+        "category": "forbidden_phrase", "item_kind": "scenario", "item_code": "S07",
+        "title": "", "due_days": "7"})
     assert response.status_code == 302
     rule = _db.session.scalar(select(RemediationRule))
-    assert (rule.category, rule.item_code) == ("forbidden_phrase", "S03")
+    assert (rule.category, rule.item_code) == ("forbidden_phrase", "S07")
+    assert rule.title   # the scenario's title when none is given
     page = client.get("/qa/remediation").get_data(as_text=True)
-    assert 'value="S03"' in page
+    assert 'value="S07"' in page and '<datalist id="scenario-codes">' in page
 
 
 def test_the_agent_cannot_see_the_desk_or_the_queue(client, login_as, centre):
