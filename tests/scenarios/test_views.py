@@ -215,3 +215,40 @@ def test_the_homes_show_the_training_room(app, db, library, pair, now):
     assert 'data-testid="home-overdue"' in mentor_home
     agent_home = _sign_in(app, apprentice).get("/home/agent").get_data(as_text=True)
     assert "overdue since" in agent_home and "waiting for sign-off" in agent_home
+
+
+def test_audio_evidence_is_imported_from_a_folder_and_shown_in_the_case(
+        app, db, runner, make_user, tmp_path, monkeypatch, now):
+    import yaml
+
+    from app.scenarios import importers, services
+    from tests.scenarios.conftest import MP3
+    monkeypatch.setitem(app.config, "SCENARIO_MEDIA_DIR", str(tmp_path / "media"))
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    doc = yaml.safe_load((importers.shipped_library() / "S05-unverified-disclosure.yaml")
+                         .read_text("utf-8"))
+    doc["case_analysis"]["media"] = [{"kind": "audio", "file": "call.mp3", "caption": {
+        "zh": "通话录音", "en": "The call recording"}}]
+    (folder / "S05.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    missing = runner.invoke(args=["scenarios", "import", str(folder)])
+    assert missing.exit_code == 1 and "The media file call.mp3 does not exist" in missing.output
+    (folder / "call.mp3").write_bytes(MP3)
+    done = runner.invoke(args=["scenarios", "import", str(folder)])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "media" / "S05" / "1" / "call.mp3").read_bytes() == MP3
+
+    agent = make_user()
+    progress = services.start_scenario(agent.id, "S05", now=now)
+    db.session.commit()
+    client = _sign_in(app, agent)
+    case = client.get(f"/scenarios/progress/{progress.id}/case").get_data(as_text=True)
+    assert '<audio controls preload="metadata" src="/scenarios/media/S05/1/call.mp3">' in case
+    assert client.get("/scenarios/media/S05/1/call.mp3").data == MP3
+    assert client.get("/scenarios/media/S05/1/../../../x").status_code == 404
+
+    trainer = _sign_in(app, make_user(Role.TRAINER))
+    data = (folder / "S05.yaml").read_bytes()
+    refused = trainer.post("/scenarios/manage", data={"files": [(io.BytesIO(data), "S05.yaml")]},
+                           content_type="multipart/form-data")
+    assert "flask scenarios import FOLDER" in refused.get_data(as_text=True)
