@@ -66,6 +66,18 @@ def _fail(error: DomainError) -> None:
     flash(error.translated(), "error")
 
 
+def _commit_or_say(call) -> bool:
+    """Run one service call: commit, or show the learner why not (and change nothing)."""
+    try:
+        call()
+    except DomainError as error:
+        db.session.rollback()
+        _fail(error)
+        return False
+    db.session.commit()
+    return True
+
+
 def _own_progress(progress_id: int) -> ScenarioProgress:
     progress = db.get_or_404(ScenarioProgress, progress_id)
     if progress.user_id != current_user.id:
@@ -191,18 +203,16 @@ def reverse_act(progress_id: int, action: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     now = utcnow()
-    try:
-        if action == "choose":
-            services.advance_reverse(progress.id, request.form.get("choice", type=int),
-                                     actor_id=current_user.id, now=now)
-        elif action == "restart":
-            services.restart_reverse(progress.id, actor_id=current_user.id, now=now)
-        else:
-            abort(404)
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.session.commit()
+    calls = {
+        "choose": lambda: services.advance_reverse(
+            progress.id, request.form.get("choice", type=int), actor_id=current_user.id,
+            now=now),
+        "restart": lambda: services.restart_reverse(progress.id, actor_id=current_user.id,
+                                                    now=now),
+    }
+    if action not in calls:
+        abort(404)
+    _commit_or_say(calls[action])
     return redirect(url_for("scenarios.reverse", progress_id=progress.id) + "#current")
 
 
@@ -255,28 +265,28 @@ def practice(progress_id: int):
 def practice_act(progress_id: int, action: str):
     progress = _own_progress(progress_id)
     now = utcnow()
-    try:
-        if action == "reply":
-            form = ReplyForm()
-            if not form.validate_on_submit():
-                flash(_("Type your reply to the customer."), "error")
-                return redirect(url_for("scenarios.practice", progress_id=progress.id))
-            services.reply_practice(progress.id, form.reply.data, actor_id=current_user.id,
-                                    now=now)
-        elif not ActionForm().validate_on_submit():
-            abort(400)
-        elif action == "choose":
-            services.choose_practice(progress.id, request.form.get("choice", type=int),
-                                     actor_id=current_user.id, now=now)
-        elif action == "again":
-            services.practise_again(progress.id, actor_id=current_user.id, now=now)
-        else:
-            abort(404)
-    except DomainError as error:
-        _fail(error)
-    else:
-        db.session.commit()
-    return redirect(url_for("scenarios.practice", progress_id=progress.id) + "#current")
+    back = url_for("scenarios.practice", progress_id=progress.id)
+    if action == "reply":
+        form = ReplyForm()
+        if not form.validate_on_submit():
+            flash(_("Type your reply to the customer."), "error")
+            return redirect(back)
+        _commit_or_say(lambda: services.reply_practice(
+            progress.id, form.reply.data, actor_id=current_user.id, now=now))
+        return redirect(back + "#current")
+    calls = {
+        "choose": lambda: services.choose_practice(
+            progress.id, request.form.get("choice", type=int), actor_id=current_user.id,
+            now=now),
+        "again": lambda: services.practise_again(progress.id, actor_id=current_user.id,
+                                                 now=now),
+    }
+    if action not in calls:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    _commit_or_say(calls[action])
+    return redirect(back + "#current")
 
 
 # --- recordings ---------------------------------------------------------------------------
