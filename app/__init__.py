@@ -130,9 +130,10 @@ def _register_cli(app: Flask) -> None:
     from app.leaderboard.cli import leaderboard_cli
     from app.qa.cli import qa_cli
     from app.scenarios.cli import scenarios_cli
+    from app.training.cli import quiz_cli, training_cli
 
     for group in (users_cli, demo_cli, points_cli, incentives_cli, leaderboard_cli, qa_cli,
-                  scenarios_cli):
+                  scenarios_cli, quiz_cli, training_cli):
         app.cli.add_command(group)
 
 

@@ -1,4 +1,4 @@
-"""Draw the five shipped badge images into app/static/badges/ (256 × 256 PNG, transparent).
+"""Draw the six shipped badge images into app/static/badges/ (256 × 256 PNG, transparent).
 
 A one-off: the images are committed, so nothing runs this at build or run time. To redraw:
 
@@ -150,8 +150,26 @@ def patience_award():
     save(image, "patience_award.png")
 
 
+def onboarding_graduate():
+    """A blue shield with a white tick under a gold star: the onboarding path completed."""
+    image, draw = canvas()
+    c = S / 2
+    blue, blue_dark = (76, 120, 168, 255), (44, 82, 130, 255)
+    shield = [(c, 244 * SCALE), (40 * SCALE, 170 * SCALE), (40 * SCALE, 56 * SCALE),
+              (c, 24 * SCALE), (216 * SCALE, 56 * SCALE), (216 * SCALE, 170 * SCALE)]
+    draw.polygon(shield, fill=blue_dark)
+    inner = [(c, 226 * SCALE), (56 * SCALE, 162 * SCALE), (56 * SCALE, 66 * SCALE),
+             (c, 40 * SCALE), (200 * SCALE, 66 * SCALE), (200 * SCALE, 162 * SCALE)]
+    draw.polygon(inner, fill=blue)
+    draw.line([(84 * SCALE, 140 * SCALE), (116 * SCALE, 172 * SCALE), (176 * SCALE, 104 * SCALE)],
+              fill=WHITE, width=20 * SCALE, joint="curve")
+    draw.polygon(star_points(c, 76 * SCALE, 26 * SCALE, 11 * SCALE), fill=GOLD)
+    save(image, "onboarding_graduate.png")
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
-    for draw_badge in (qa_excellence, praised_five, first_sign_off, smile_star, patience_award):
+    for draw_badge in (qa_excellence, praised_five, first_sign_off, smile_star, patience_award,
+                       onboarding_graduate):
         draw_badge()
     print("written:", ", ".join(sorted(p.name for p in OUT.glob("*.png"))))

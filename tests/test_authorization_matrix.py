@@ -82,6 +82,43 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("notifications.inbox_read_all", "POST"): ("/inbox/read-all", {}, everyone(302)),
     ("audit.event_list", "GET"): ("/audit/", None, ADMIN_PAGE),
     ("training.index", "GET"): ("/training/", None, everyone(200)),
+    # --- training: the target's attempt is the target's; the trainer's pages are theirs ---
+    ("training.lesson", "GET"): ("/training/lessons/L-MX", None, everyone(200)),
+    ("training.lesson", "POST"): ("/training/lessons/L-MX", {}, everyone(302)),
+    ("training.quiz", "GET"): ("/training/quizzes/MX", None, everyone(200)),
+    ("training.quiz_start", "POST"): ("/training/quizzes/MX/start", {}, everyone(302)),
+    ("training.attempt", "GET"): ("/training/attempts/{attempt}", None, everyone(403)),
+    ("training.attempt_answer", "POST"): ("/training/attempts/{attempt}/answer",
+                                          {"index": "0", "q0": "0"}, everyone(403)),
+    ("training.attempt_submit", "POST"): ("/training/attempts/{attempt}/submit", {},
+                                          everyone(403)),
+    ("training.attempt_review", "GET"): ("/training/attempts/{attempt}/review", None, QA_PAGE),
+    ("training.path", "GET"): ("/training/paths/P-MX?user={target}", None, QA_PAGE),
+    ("training.certificate", "GET"): ("/training/paths/P-MX/certificate", None, everyone(404)),
+    ("training.people", "GET"): ("/training/people", None,
+                                 only({"mentor": 200, "team_lead": 200, "admin": 200})),
+    ("training.note_add", "POST"): ("/training/notes", {}, only({"mentor": 302, "admin": 302})),
+    ("training.bank", "GET"): ("/training/bank", None, only({"trainer": 200, "admin": 200})),
+    ("training.bank", "POST"): ("/training/bank", {}, only({"trainer": 200, "admin": 200})),
+    ("training.bank_export", "GET"): ("/training/bank/export", None,
+                                      only({"trainer": 200, "admin": 200})),
+    ("training.quiz_manage", "GET"): ("/training/quizzes", None,
+                                      only({"trainer": 200, "admin": 200})),
+    ("training.quiz_manage", "POST"): ("/training/quizzes", {},
+                                       only({"trainer": 200, "admin": 200})),
+    ("training.path_manage", "GET"): ("/training/paths", None,
+                                      only({"trainer": 200, "admin": 200})),
+    ("training.path_manage", "POST"): ("/training/paths", {},
+                                       only({"trainer": 200, "admin": 200})),
+    ("training.grading_queue", "GET"): ("/training/grading", None,
+                                        only({"trainer": 200, "admin": 200})),
+    ("training.grading_queue", "POST"): ("/training/grading", {},
+                                         only({"trainer": 200, "admin": 200})),
+    ("training.special_topic", "GET"): ("/training/special-topics", None,
+                                        only({"trainer": 200, "admin": 200})),
+    ("training.special_topic", "POST"): ("/training/special-topics", {},
+                                         only({"trainer": 200, "admin": 200})),
+    ("training.report", "GET"): ("/training/report", None, QA_PAGE),
     ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
     # --- the training room: the target's progress is the target's alone ---
     ("scenarios.show", "GET"): ("/scenarios/S01", None, everyone(200)),
@@ -318,10 +355,32 @@ def world(app, make_user, make_team, now, db, tmp_path, monkeypatch):
     qa = _qa_world(target, actors["qa_analyst"], now, db)
     monkeypatch.setitem(app.config, "SCENARIO_UPLOAD_DIR", str(tmp_path / "recordings"))
     scenario = _scenario_world(target, now)
+    training = _training_world(target, now)
     db.session.commit()
     return {"actors": actors, "target": target.id, "team": other.id,
             "notification": notification.id, "rule": rule, "entry": entry.id, **qa,
-            **scenario}
+            **scenario, **training}
+
+
+def _training_world(target, now) -> dict:
+    """A question, the quiz MX, the lesson L-MX and the path P-MX; the target is enrolled,
+    has read the lesson (the path is complete) and has an attempt in progress."""
+    from app.training import importers, paths, quizzes
+    plan = importers.plan_gift("$CATEGORY: matrix\n::MX-1:: 95598 是哪家的服务热线？"
+                               "{=国家电网 ~中国移动}\n", "matrix.gift")
+    importers.apply_gift(plan, filename="matrix.gift", actor_id=None, now=now)
+    importers.save_quiz({"code": "MX", "title": {"zh": "矩阵", "en": "Matrix"},
+                         "questions": ["MX-1"]}, now=now)
+    importers.save_lesson({"code": "L-MX", "lang": "zh", "title": "矩阵", "quiz": "MX",
+                           "markdown": "# 矩阵\n正文"}, now=now)
+    importers.save_path({"code": "P-MX", "title": {"zh": "矩阵", "en": "Matrix"},
+                         "items": [{"code": "A", "kind": "lesson", "ref": "L-MX",
+                                    "title": {"zh": "课", "en": "Lesson"}, "due_days": 1}]},
+                        now=now)
+    paths.enrol("P-MX", [target.id], source="individual", actor_id=None, now=now)
+    paths.mark_lesson_read("L-MX", target.id, now=now)
+    attempt = quizzes.start_attempt("MX", target, now=now)
+    return {"attempt": attempt.id}
 
 
 def _scenario_world(target, now) -> dict:

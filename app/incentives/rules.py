@@ -29,6 +29,7 @@ class Event(StrEnum):
     """What happened, in the words the other packages use when they award points."""
 
     QUIZ_PASSED = "quiz.passed"
+    PATH_COMPLETED = "training.path_completed"
     SCENARIO_STAGE_COMPLETED = "scenario.stage_completed"
     SIGN_OFF_GIVEN = "sign_off.given"
     SIGN_OFF_RECEIVED = "sign_off.received"
