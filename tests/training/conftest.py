@@ -7,7 +7,8 @@ from app.incentives.services import install_defaults
 from app.training import importers
 
 BANK = """$CATEGORY: t/basics
-::B-1:: 95598 是哪家的服务热线？{=国家电网#对 ~中国移动#不对 ~中国电信#不对####95598 是国家电网客服热线。}
+::B-1:: 95598 是哪家的服务热线？{=国家电网#对 ~中国移动#不对
+~中国电信#不对####95598 是国家电网客服热线。}
 
 ::B-2:: 电话应在几声铃响内接听？{#3}
 
