@@ -16,6 +16,7 @@ from app.demo.people import DEMO_PASSWORD, load_people, plan_people
 from app.demo.qa import MONTHS as QA_MONTHS
 from app.demo.qa import load_qa
 from app.demo.scenarios import load_scenarios
+from app.demo.training import load_training
 
 demo_cli = AppGroup("demo", help="The demo centre.")
 
@@ -37,6 +38,9 @@ def load() -> None:
         created.update(load_qa(today, now, bar.update))
     with click.progressbar(length=4, label="Training room", show_pos=True) as bar:
         created.update(load_scenarios(today, now, bar.update))
+    db.session.commit()
+    with click.progressbar(length=3, label="Training", show_pos=True) as bar:
+        created.update(load_training(today, now, bar.update))
     db.session.commit()
     created.update(load_rewards_and_honours(today, now))
     created["closed_months"] = close_past_months(today, now)

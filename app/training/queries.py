@@ -124,6 +124,11 @@ class Coverage:
         return round(100 * self.enrolled / self.agents, 1) if self.agents else 0.0
 
     @property
+    def attempt_pass_rate(self) -> float | None:
+        """Of the graded attempts, the share passed: how often a test is passed at once."""
+        return round(100 * self.passed_attempts / self.attempts, 1) if self.attempts else None
+
+    @property
     def pass_rate(self) -> float | None:
         """Of the agents tested, the share who passed (the 90 % target is on this)."""
         return round(100 * len(self.passed) / len(self.tested), 1) if self.tested else None

@@ -472,9 +472,11 @@ def report():
     if fmt in ("csv", "xlsx"):
         header = [_("Team") if by == "team" else _("Cohort"), _("Agents"), _("Enrolled"),
                   _("Coverage (per cent)"), _("Completed"), _("Overdue"), _("Agents tested"),
-                  _("Agents passed"), _("Pass rate (per cent)"), _("Target (per cent)")]
+                  _("Agents passed"), _("Pass rate (per cent)"), _("Attempts"),
+                  _("Attempts passed"), _("Target (per cent)")]
         rows = [[g.label, g.agents, g.enrolled, g.coverage, g.completed, g.overdue,
-                 len(g.tested), len(g.passed), g.pass_rate, queries.TARGET_PASS_RATE]
+                 len(g.tested), len(g.passed), g.pass_rate, g.attempts, g.passed_attempts,
+                 queries.TARGET_PASS_RATE]
                 for g in groups]
         if fmt == "csv":
             return Response(to_csv(header, rows), mimetype="text/csv", headers={
@@ -485,6 +487,7 @@ def report():
     chart = {"labels": [g.label for g in groups],
              "coverage": [g.coverage for g in groups],
              "pass_rate": [g.pass_rate or 0 for g in groups],
+             "attempts": [g.attempt_pass_rate or 0 for g in groups],
              "target": [queries.TARGET_PASS_RATE for _g in groups]}
     return render_template("training/report.html", groups=groups, by=by, chart=chart,
                            quizzes=queries.quizzes(), quiz_code=quiz_code,
