@@ -61,6 +61,7 @@ class Config:
                                          str(INSTANCE_DIR / "recordings"))
     SCENARIO_MEDIA_DIR = os.environ.get("SCENARIO_MEDIA_DIR",
                                         str(INSTANCE_DIR / "scenario-media"))
+    TRAINING_MEDIA_DIR = os.environ.get("TRAINING_MEDIA_DIR", str(INSTANCE_DIR / "lesson-media"))
     SCENARIO_RECORDING_MAX_MB = int(os.environ.get("SCENARIO_RECORDING_MAX_MB", "50"))
     PASSWORD_HASH_METHOD = "scrypt"
 
@@ -96,6 +97,8 @@ class TestingConfig(Config):
     # Recordings of tests and the browser suite's demo centre stay out of the instance folder
     SCENARIO_UPLOAD_DIR = os.environ.get("SCENARIO_UPLOAD_DIR") or tempfile.mkdtemp(
         prefix="pinwheel-recordings-")
+    TRAINING_MEDIA_DIR = os.environ.get("TRAINING_MEDIA_DIR") or tempfile.mkdtemp(
+        prefix="pinwheel-lesson-media-")
     # Fast hashes keep the suite quick; production keeps scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

@@ -119,6 +119,13 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
     ("training.special_topic", "POST"): ("/training/special-topics", {},
                                          only({"trainer": 200, "admin": 200})),
     ("training.report", "GET"): ("/training/report", None, QA_PAGE),
+    ("training.lesson_manage", "GET"): ("/training/lessons", None,
+                                        only({"trainer": 200, "admin": 200})),
+    ("training.lesson_manage", "POST"): ("/training/lessons", {},
+                                         only({"trainer": 200, "admin": 200})),
+    ("training.media", "GET"): ("/training/media/none.mp4", None, everyone(404)),
+    ("training.path_upload", "POST"): ("/training/paths/upload", {},
+                                       only({"trainer": 302, "admin": 302})),
     ("scenarios.index", "GET"): ("/scenarios/", None, everyone(200)),
     # --- the training room: the target's progress is the target's alone ---
     ("scenarios.show", "GET"): ("/scenarios/S01", None, everyone(200)),

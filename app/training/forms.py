@@ -79,3 +79,12 @@ class EssayGradeForm(FlaskForm):
     percent = FloatField(_l("Mark (per cent)"), validators=[DataRequired(), NumberRange(min=0,
                                                                                  max=100)])
     feedback = TextAreaField(_l("Feedback"), validators=[Optional(), Length(max=2000)])
+
+
+class LessonUploadForm(FlaskForm):
+    file = FileField(_l("Lesson file (Markdown with front matter)"), validators=[FileRequired()])
+    video = FileField(_l("Video (optional: mp4 or webm)"))
+
+
+class PathUploadForm(FlaskForm):
+    file = FileField(_l("Path file (YAML)"), validators=[FileRequired()])

@@ -181,6 +181,31 @@ def parse_lesson(text: str, where: str) -> tuple[dict | None, list[ContentError]
     return (None if errors else meta), errors
 
 
+VIDEO_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
+
+
+def media_dir() -> Path:
+    from flask import current_app
+    path = Path(current_app.config["TRAINING_MEDIA_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_video(data: bytes, filename: str) -> tuple[str | None, ContentError | None]:
+    """Keep a lesson's video when its bytes are the video its name says; its stored name."""
+    import secrets
+
+    import filetype
+    suffix = Path(filename or "").suffix.lower()
+    kind = filetype.guess(data[:8192])
+    if suffix not in VIDEO_TYPES or kind is None or kind.mime != VIDEO_TYPES[suffix]:
+        return None, ContentError(filename or "video", N_(
+            "The video must be an mp4 or webm file, and this one is not."))
+    name = f"{secrets.token_hex(12)}{suffix}"
+    (media_dir() / name).write_bytes(data)
+    return name, None
+
+
 def save_lesson(meta: dict, *, now: datetime) -> Lesson:
     lesson = db.session.scalar(select(Lesson).where(Lesson.code == meta["code"],
                                                     Lesson.lang == meta["lang"]))

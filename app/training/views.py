@@ -4,6 +4,7 @@ bank (GIFT in and out), quizzes, paths and enrolment, essay grading, special top
 coverage report; the mentor's and the team lead's view of their people."""
 from __future__ import annotations
 
+import yaml
 from flask import (
     Blueprint,
     Response,
@@ -13,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -34,6 +36,7 @@ from app.auth.roles import Permission
 from app.centre.periods import centre_tz
 from app.database import db, utcnow
 from app.errors import DomainError
+from app.i18n import N_
 from app.leaderboard.exports import to_csv, to_xlsx
 from app.training import importers, paths, queries, quizzes
 from app.training.forms import (
@@ -41,11 +44,13 @@ from app.training.forms import (
     EnrolForm,
     EssayGradeForm,
     GiftUploadForm,
+    LessonUploadForm,
     NoteForm,
+    PathUploadForm,
     QuizForm,
     TopicForm,
 )
-from app.training.models import ObservationNote, QuizAttempt
+from app.training.models import Lesson, ObservationNote, QuizAttempt
 from app.training.questions import (
     ESSAY,
     MATCHING,
@@ -386,6 +391,65 @@ def quiz_manage():
                            categories=queries.categories())
 
 
+@bp.route("/lessons", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_TRAINING)
+def lesson_manage():
+    """Add or replace a micro-lesson from its Markdown file, with an optional video."""
+    form = LessonUploadForm()
+    errors = []
+    if form.validate_on_submit():
+        name = form.file.data.filename or "lesson.md"
+        try:
+            text = form.file.data.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = ""
+        meta, errors = importers.parse_lesson(text, name)
+        if meta is not None and form.video.data and form.video.data.filename:
+            stored, problem = importers.store_video(form.video.data.read(),
+                                                    form.video.data.filename)
+            errors = [problem] if problem else []
+            meta["video"] = stored
+        if meta is not None and not errors:
+            lesson = importers.save_lesson(meta, now=utcnow())
+            db.session.commit()
+            flash(_("Lesson %(code)s saved.", code=lesson.code), "success")
+            return redirect(url_for("training.lesson_manage"))
+    return render_template("training/lessons.html", form=form, errors=errors,
+                           lessons=db.session.scalars(select(Lesson).order_by(
+                               Lesson.code, Lesson.lang)).all()), 400 if errors else 200
+
+
+@bp.route("/media/<name>")
+@permission_required(Permission.USE_TRAINING)
+def media(name: str):
+    return send_from_directory(importers.media_dir(), name, conditional=True)
+
+
+@bp.route("/paths/upload", methods=["POST"])
+@permission_required(Permission.MANAGE_TRAINING)
+def path_upload():
+    """Add or change a learning path from its YAML file (validated first)."""
+    form = PathUploadForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a path file."), "error")
+        return redirect(url_for("training.path_manage"))
+    name = form.file.data.filename or "path.yaml"
+    try:
+        spec = yaml.safe_load(form.file.data.read().decode("utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        spec = None
+    errors = importers.validate_path(spec, name) if spec is not None else [
+        importers.ContentError(name, N_("The file is not valid YAML."))]
+    if errors:
+        for error in errors[:10]:
+            flash(f"{error.where}: {_(error.message, **error.params)}", "error")
+        return redirect(url_for("training.path_manage"))
+    path = importers.save_path(spec, now=utcnow())
+    db.session.commit()
+    flash(_("Path %(code)s saved.", code=path.code), "success")
+    return redirect(url_for("training.path_manage"))
+
+
 @bp.route("/paths", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_TRAINING)
 def path_manage():
@@ -412,7 +476,8 @@ def path_manage():
         if added is not None:
             flash(_("%(n)s enrolled.", n=added), "success")
             return redirect(url_for("training.path_manage"))
-    return render_template("training/paths.html", form=form, paths=queries.paths())
+    return render_template("training/paths.html", form=form, paths=queries.paths(),
+                           upload=PathUploadForm())
 
 
 @bp.route("/grading", methods=["GET", "POST"])

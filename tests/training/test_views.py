@@ -175,3 +175,37 @@ def test_a_special_topic_reaches_everyone_in_the_teams(app, db, bank, make_user,
     assert assigned == {people[0].id, people[1].id}
     room = _sign_in(app, people[0]).get("/training/").get_data(as_text=True)
     assert 'data-testid="assigned-training"' in room and "Complaints about transfers" in room
+
+
+def test_the_trainer_adds_a_lesson_with_a_video_and_a_path(app, db, bank, make_user,
+                                                           tmp_path, monkeypatch):
+    from tests.scenarios.conftest import MP4
+    monkeypatch.setitem(app.config, "TRAINING_MEDIA_DIR", str(tmp_path))
+    trainer = _sign_in(app, make_user(Role.TRAINER))
+    lesson = ("---\ncode: L-NEW\nlang: en\ntitle: Holding music\nminutes: 3\nquiz: QB\n---\n"
+              "# Holding\n\nApologise after **3 minutes**.<img src=x onerror=alert(1)>\n")
+    fake = trainer.post("/training/lessons", data={
+        "file": (io.BytesIO(lesson.encode()), "L-NEW.en.md"),
+        "video": (io.BytesIO(b"not a video" * 100), "clip.mp4")},
+        content_type="multipart/form-data")
+    assert fake.status_code == 400 and "mp4 or webm" in fake.get_data(as_text=True)
+    saved = trainer.post("/training/lessons", data={
+        "file": (io.BytesIO(lesson.encode()), "L-NEW.en.md"),
+        "video": (io.BytesIO(MP4), "clip.mp4")}, content_type="multipart/form-data")
+    assert saved.status_code == 302
+    page = trainer.get("/training/lessons/L-NEW").get_data(as_text=True)
+    assert "<strong>3 minutes</strong>" in page and "onerror" not in page
+    video = page.split('data-testid="lesson-video" src="')[1].split('"')[0]
+    assert trainer.get(video).data == MP4
+    path = ("code: P-NEW\ntitle: {zh: 新路径, en: New path}\nitems:\n"
+            "  - {code: A, kind: lesson, ref: L-NEW, title: {zh: 课, en: Lesson}, due_days: 2}\n"
+            "  - {code: B, kind: quiz, ref: QB, title: {zh: 测, en: Quiz}, due_days: 3,"
+            " requires: [Z]}\n")
+    refused = trainer.post("/training/paths/upload", data={
+        "file": (io.BytesIO(path.encode()), "p.yaml")}, content_type="multipart/form-data",
+        follow_redirects=True)
+    assert "Z is not an earlier item" in refused.get_data(as_text=True)
+    trainer.post("/training/paths/upload", data={
+        "file": (io.BytesIO(path.replace("[Z]", "[A]").encode()), "p.yaml")},
+        content_type="multipart/form-data")
+    assert "P-NEW" in trainer.get("/training/paths").get_data(as_text=True)
