@@ -16,6 +16,7 @@ from app.incentives.queries import windmill_of
 from app.notifications.models import Notification
 from app.qa import queries as qa_queries
 from app.scenarios import queries as scenario_queries
+from app.training import queries as training_queries
 
 NEW_AGENT_DAYS = 90  # onboarding plus three months of monthly deepening (domain.md §3)
 
@@ -42,6 +43,7 @@ def agent_home(user: User, today: date) -> dict:
         "scenario_assignments": scenario_queries.open_scenario_assignments([user.id]),
         "scenario_runs": [p for p in scenario_queries.progress_by_scenario(user.id).values()
                           if p.status != "completed"],
+        "path_states": training_queries.states_of([user.id], today).get(user.id, []),
     }
 
 

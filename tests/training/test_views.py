@@ -209,3 +209,15 @@ def test_the_trainer_adds_a_lesson_with_a_video_and_a_path(app, db, bank, make_u
         "file": (io.BytesIO(path.replace("[Z]", "[A]").encode()), "p.yaml")},
         content_type="multipart/form-data")
     assert "P-NEW" in trainer.get("/training/paths").get_data(as_text=True)
+
+
+def test_the_agents_home_shows_the_path_and_its_next_step(app, db, bank, make_user, now):
+    importers.save_path({"code": "P1", "title": {"zh": "入职路径", "en": "Onboarding"},
+                         "items": [{"code": "A", "kind": "lesson", "ref": "L-B",
+                                    "title": {"zh": "第一课", "en": "Lesson one"},
+                                    "due_days": 1}]}, now=now)
+    agent = make_user()
+    paths.enrol("P1", [agent.id], source="individual", actor_id=None, now=now)
+    db.session.commit()
+    home = _sign_in(app, agent).get("/home/agent").get_data(as_text=True)
+    assert 'data-testid="home-paths"' in home and "Lesson one" in home and "0 of 1 steps done" in home
