@@ -123,6 +123,10 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
                                         only({"trainer": 200, "admin": 200})),
     ("training.lesson_manage", "POST"): ("/training/lessons", {},
                                          only({"trainer": 200, "admin": 200})),
+    ("training.question_edit", "GET"): ("/training/bank/questions/{question}", None,
+                                        only({"trainer": 200, "admin": 200})),
+    ("training.question_edit", "POST"): ("/training/bank/questions/{question}", {},
+                                         only({"trainer": 200, "admin": 200})),
     ("training.media", "GET"): ("/training/media/none.mp4", None, everyone(404)),
     ("training.path_upload", "POST"): ("/training/paths/upload", {},
                                        only({"trainer": 302, "admin": 302})),
@@ -387,7 +391,7 @@ def _training_world(target, now) -> dict:
     paths.enrol("P-MX", [target.id], source="individual", actor_id=None, now=now)
     paths.mark_lesson_read("L-MX", target.id, now=now)
     attempt = quizzes.start_attempt("MX", target, now=now)
-    return {"attempt": attempt.id}
+    return {"attempt": attempt.id, "question": attempt.questions[0]["question_id"]}
 
 
 def _scenario_world(target, now) -> dict:

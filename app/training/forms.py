@@ -88,3 +88,9 @@ class LessonUploadForm(FlaskForm):
 
 class PathUploadForm(FlaskForm):
     file = FileField(_l("Path file (YAML)"), validators=[FileRequired()])
+
+
+class QuestionForm(FlaskForm):
+    gift = TextAreaField(_l("The question in GIFT"), validators=[DataRequired(),
+                                                                 Length(max=20000)])
+    remove = BooleanField(_l("Take this question out of the bank"))

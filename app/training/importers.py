@@ -132,6 +132,31 @@ def apply_gift(plan: GiftPlan, *, filename: str, actor_id: int | None, now: date
     return counts
 
 
+def question_gift(question: Question) -> str:
+    """One question as GIFT, without its category line."""
+    data = QuestionData.from_dict(question.body)
+    data.category = ""
+    return gift.export([data]).strip() + "\n"
+
+
+def replace_question(question: Question, text: str, *, now: datetime) -> list[ContentError]:
+    """Give a question new content from its GIFT; it keeps its category and language."""
+    parsed, errors = gift.parse(text, category=question.category)
+    problems = [ContentError(f"line {e.line}", e.message, e.params) for e in errors]
+    if not problems and len(parsed) != 1:
+        problems.append(ContentError("GIFT", N_("Write exactly one question.")))
+    if problems:
+        return problems
+    data = parsed[0]
+    data.category = question.category
+    body = data.to_dict()
+    question.qtype, question.name, question.body = data.qtype, data.name, body
+    question.fingerprint = _fingerprint(question.lang, body)
+    question.updated_at = now
+    db.session.flush()
+    return []
+
+
 def export_gift(*, lang: str | None = None, category: str | None = None) -> str:
     """The bank (or one language, or one category and those below it) as a GIFT file."""
     query = select(Question).where(Question.is_active.is_(True)).order_by(

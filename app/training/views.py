@@ -47,10 +47,11 @@ from app.training.forms import (
     LessonUploadForm,
     NoteForm,
     PathUploadForm,
+    QuestionForm,
     QuizForm,
     TopicForm,
 )
-from app.training.models import Lesson, ObservationNote, QuizAttempt
+from app.training.models import Lesson, ObservationNote, Question, QuizAttempt
 from app.training.questions import (
     ESSAY,
     MATCHING,
@@ -329,6 +330,34 @@ def bank():
     return render_template("training/bank.html", form=form, plan=plan, listed=listed,
                            categories=queries.categories(), types=queries.type_counts(),
                            category=category, lang=lang), 400 if plan and plan.errors else 200
+
+
+@bp.route("/bank/questions/<int:question_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_TRAINING)
+def question_edit(question_id: int):
+    """Change one question by editing its GIFT, or take it out of the bank."""
+    question = db.get_or_404(Question, question_id)
+    form = QuestionForm()
+    if request.method == "GET":
+        form.gift.data = importers.question_gift(question)
+    elif form.validate_on_submit():
+        if form.remove.data:
+            question.is_active = False
+            db.session.commit()
+            flash(_("The question is out of the bank; attempts that used it keep it."),
+                  "success")
+            return redirect(url_for("training.bank", category=question.category,
+                                    lang=question.lang))
+        errors = importers.replace_question(question, form.gift.data, now=utcnow())
+        if not errors:
+            db.session.commit()
+            flash(_("Question saved."), "success")
+            return redirect(url_for("training.bank", category=question.category,
+                                    lang=question.lang))
+        db.session.rollback()
+        for error in errors:
+            flash(f"{error.where}: {_(error.message, **error.params)}", "error")
+    return render_template("training/question.html", question=question, form=form)
 
 
 @bp.route("/bank/export")

@@ -220,4 +220,25 @@ def test_the_agents_home_shows_the_path_and_its_next_step(app, db, bank, make_us
     paths.enrol("P1", [agent.id], source="individual", actor_id=None, now=now)
     db.session.commit()
     home = _sign_in(app, agent).get("/home/agent").get_data(as_text=True)
-    assert 'data-testid="home-paths"' in home and "Lesson one" in home and "0 of 1 steps done" in home
+    assert 'data-testid="home-paths"' in home and "Lesson one" in home
+    assert "0 of 1 steps done" in home
+
+
+def test_the_trainer_edits_a_question_as_gift_and_takes_one_out(app, db, bank, make_user):
+    from app.training.models import Question
+    trainer = _sign_in(app, make_user(Role.TRAINER))
+    question = db.session.scalar(select(Question).where(Question.name == "B-2"))
+    page = trainer.get(f"/training/bank/questions/{question.id}").get_data(as_text=True)
+    assert "::B-2::" in page and "{#3}" in page
+    bad = trainer.post(f"/training/bank/questions/{question.id}",
+                       data={"gift": "::B-2:: 几声？{#x}"}, follow_redirects=True)
+    assert "x is not a number" in bad.get_data(as_text=True)
+    trainer.post(f"/training/bank/questions/{question.id}",
+                 data={"gift": "::B-2:: 电话应在几声铃响内接听？{#3:0####三声之内。}"})
+    db.session.expire_all()
+    edited = db.session.get(Question, question.id)
+    assert edited.body["general_feedback"] == "三声之内。" and edited.category == "t/basics"
+    trainer.post(f"/training/bank/questions/{question.id}",
+                 data={"gift": "x", "remove": "y"})
+    db.session.expire_all()
+    assert db.session.get(Question, question.id).is_active is False
