@@ -62,6 +62,13 @@ class Config:
     SCENARIO_MEDIA_DIR = os.environ.get("SCENARIO_MEDIA_DIR",
                                         str(INSTANCE_DIR / "scenario-media"))
     TRAINING_MEDIA_DIR = os.environ.get("TRAINING_MEDIA_DIR", str(INSTANCE_DIR / "lesson-media"))
+
+    # The LMS plug-in
+    LTI_LEEWAY_SECONDS = int(os.environ.get("LTI_LEEWAY_SECONDS", "10"))
+    CENTRE_URL = os.environ.get("CENTRE_URL", "")
+    LRS_URL = os.environ.get("LRS_URL", "")
+    LRS_USERNAME = os.environ.get("LRS_USERNAME", "")
+    LRS_PASSWORD = os.environ.get("LRS_PASSWORD", "")
     SCENARIO_RECORDING_MAX_MB = int(os.environ.get("SCENARIO_RECORDING_MAX_MB", "50"))
     PASSWORD_HASH_METHOD = "scrypt"
 
