@@ -121,6 +121,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(leaderboard_bp, url_prefix="/leaderboard")
     app.register_blueprint(qa_bp, url_prefix="/qa")
     app.register_blueprint(lti_bp, url_prefix="/lti")
+    from app.lti.listeners import connect
+    connect()
+    from app.lti.frames import LtiSessionInterface
+    app.session_interface = LtiSessionInterface()
 
 
 def _register_cli(app: Flask) -> None:
@@ -128,12 +132,13 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.incentives.cli import incentives_cli, points_cli
     from app.leaderboard.cli import leaderboard_cli
+    from app.lti.cli import lti_cli
     from app.qa.cli import qa_cli
     from app.scenarios.cli import scenarios_cli
     from app.training.cli import quiz_cli, training_cli
 
     for group in (users_cli, demo_cli, points_cli, incentives_cli, leaderboard_cli, qa_cli,
-                  scenarios_cli, quiz_cli, training_cli):
+                  scenarios_cli, quiz_cli, training_cli, lti_cli):
         app.cli.add_command(group)
 
 
@@ -228,10 +233,14 @@ CONTENT_SECURITY_POLICY = (
 def _register_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        from app.lti.frames import frame_ancestors
+        ancestors = frame_ancestors()
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'self'", "frame-ancestors " + " ".join(["'self'", *ancestors])))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if not ancestors:   # platforms frame Pinwheel; CSP's frame-ancestors names them
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

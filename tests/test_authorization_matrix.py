@@ -331,6 +331,19 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
                                 only({"trainer": 200, "admin": 200})),
     ("qa.remediation", "POST"): ("/qa/remediation", {}, only({"trainer": 200, "admin": 200})),
     ("lti.index", "GET"): ("/lti/", None, ADMIN_PAGE),
+    # the platform's side: open to the platform (a launch without a valid token is refused)
+    ("lti.login", "GET"): ("/lti/login", None, everyone(400, anonymous=400)),
+    ("lti.login", "POST"): ("/lti/login", {}, everyone(400, anonymous=400)),
+    ("lti.launch", "POST"): ("/lti/launch", {}, everyone(400, anonymous=400)),
+    ("lti.jwks", "GET"): ("/lti/jwks", None, everyone(200, anonymous=200)),
+    ("lti.deep_link", "GET"): ("/lti/deep-link/none", None,
+                               only({"team_lead": 404, "trainer": 404, "admin": 404})),
+    ("lti.deep_link", "POST"): ("/lti/deep-link/none", {},
+                                only({"team_lead": 404, "trainer": 404, "admin": 404})),
+    ("lti.platform_edit", "GET"): ("/lti/platforms/new", None, ADMIN_PAGE),
+    ("lti.platform_edit", "POST"): ("/lti/platforms/new", {}, ADMIN_PAGE),
+    ("lti.keys_rotate", "POST"): ("/lti/keys/rotate", {}, ADMIN_ACTION),
+    ("lti.outbox_send", "POST"): ("/lti/outbox/send", {}, ADMIN_ACTION),
 }
 
 

@@ -73,6 +73,8 @@ def save_platform(*, platform_id: int | None, name: str, issuer: str, client_id:
     platform.instructor_role, platform.is_active = instructor_role, True
     db.session.flush()
     keys.active_key(now=now)
+    from app.lti.frames import forget_frame_ancestors
+    forget_frame_ancestors()
     record_audit("lti.platform_saved", actor_id=actor_id, now=now, target_type="lti_platform",
                  target_id=platform.id, details={"issuer": platform.issuer,
                                                  "client_id": platform.client_id})
@@ -250,11 +252,13 @@ def _token(platform: Platform, scopes: list[str], session: requests.Session, now
     key = tuple(sorted(scopes)) + (platform.id,)
     if key in cache:
         return cache[key]
+    import time
+    import uuid
     signing = keys.active_key(now=now)
+    issued = int(time.time())   # the wall clock: the platform checks it against its own
     assertion = jwt.encode({
         "iss": platform.client_id, "sub": platform.client_id, "aud": platform.auth_token_url,
-        "iat": int(now.timestamp()) - 5, "exp": int(now.timestamp()) + 300,
-        "jti": f"pinwheel-{signing.kid[:8]}-{now.timestamp()}-{len(cache)}"},
+        "iat": issued - 5, "exp": issued + 300, "jti": str(uuid.uuid4())},
         keys.private_pem(signing), algorithm="RS256", headers={"kid": signing.kid})
     response = session.post(platform.auth_token_url, data={
         "grant_type": "client_credentials",

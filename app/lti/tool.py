@@ -15,10 +15,24 @@ from pylti1p3.tool_config import ToolConfDict
 from sqlalchemy import delete, select
 
 from app.database import db, utcnow
+from app.extensions import cache
 from app.lti import keys
 from app.lti.models import LaunchData, Platform, UsedNonce
 
 NONCE_LIFETIME = timedelta(hours=2)
+
+
+class _ToolConf(ToolConfDict):
+    """pylti1p3's dictionary configuration, refusing an unknown issuer or client the way it
+    refuses everything else (an LtiException the launch page shows)."""
+
+    def get_iss_config(self, iss, client_id=None):
+        try:
+            return super().get_iss_config(iss, client_id)
+        except LtiException:
+            raise
+        except Exception as exc:
+            raise LtiException(f"The issuer or client id is not registered: {exc}") from exc
 
 
 def tool_config(*, now: datetime) -> ToolConfDict:
@@ -33,7 +47,7 @@ def tool_config(*, now: datetime) -> ToolConfDict:
             "auth_token_url": platform.auth_token_url, "auth_audience": None,
             "key_set_url": platform.key_set_url, "key_set": None,
             "deployment_ids": list(platform.deployment_ids)})
-    conf = ToolConfDict(data)
+    conf = _ToolConf(data)
     key = keys.active_key(now=now)
     private, public = keys.private_pem(key), keys.public_pem(key)
     for platform in platforms:
@@ -81,7 +95,30 @@ def purge_expired(*, now: datetime) -> int:
 
 
 class MessageLaunch(FlaskMessageLaunch):
-    """pylti1p3's launch with the checks it leaves out (see ../shared/lms-notes.md)."""
+    """pylti1p3's launch with the checks it leaves out (see ../shared/lms-notes.md), and the
+    platform's key set cached, fetched again when a token names a key it does not hold."""
+
+    _refreshed = False
+
+    def fetch_public_key(self, key_set_url: str):
+        cache_key = "lti-jwks-" + key_set_url
+        if not self._refreshed:
+            cached = cache.get(cache_key)
+            if cached:
+                return cached
+        key_set = super().fetch_public_key(key_set_url)
+        cache.set(cache_key, key_set, timeout=3600)
+        return key_set
+
+    def get_public_key(self):
+        try:
+            return super().get_public_key()
+        except LtiException as exc:
+            if self._refreshed or "Unable to find public key" not in str(exc):
+                raise
+            self._refreshed = True          # a new key at the platform: fetch once more
+            self._registration.set_key_set(None)
+            return super().get_public_key()
 
     def validate_jwt_signature(self):
         public_key, alg = self.get_public_key()

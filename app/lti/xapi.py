@@ -57,8 +57,7 @@ VERBS: dict[str, tuple[str, str, str]] = {
     "failed": (_ADL + "failed", "failed", "未通过"),
     "scored": (_ADL + "scored", "scored", "得分"),
     "earned": ("http://specification.openbadges.org/xapi/verbs/earned.json", "earned", "获得了"),
-    "signed_off": ("https://w3id.org/xapi/adl/verbs/satisfied", "was signed off on",
-                   "获导师签核"),
+    "signed_off": ("https://w3id.org/xapi/adl/verbs/satisfied", "satisfied", "经签核达标"),
 }
 assert set(VERBS) == set(KINDS), "every learning-event kind needs a verb"
 
@@ -113,7 +112,8 @@ def statement_for(kind: str, *, user, object_type: str, object_id, object_name: 
     if kind not in VERBS:
         raise ValueError(f"unknown learning-event kind: {kind!r}")
     verb_iri, en, zh = VERBS[kind]
-    definition: dict[str, Any] = {"name": {"zh-CN": object_name, "en-US": object_name}}
+    name = object_name or f"{object_type} {object_id}"
+    definition: dict[str, Any] = {"name": {"zh-CN": name, "en-US": name}}
     if object_type in ACTIVITY_TYPES:
         definition["type"] = ACTIVITY_TYPES[object_type]
     statement: dict[str, Any] = {
@@ -235,7 +235,7 @@ def on_learning_event(sender, **data) -> XapiOutbox | None:
     at = data.get("at") or datetime.now(timezone.utc)
     statement = statement_for(
         sender, user=user, object_type=data["object_type"], object_id=data["object_id"],
-        object_name=data.get("object_name") or f"{data['object_type']} {data['object_id']}",
+        object_name=data.get("object_name") or "",
         score=data.get("score"), passed=None if data.get("pending") else data.get("passed"),
         completed=data.get("completed"), at=at, homepage=homepage_for(user.id),
     )

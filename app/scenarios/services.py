@@ -11,6 +11,7 @@ from app.audit.services import record_audit
 from app.auth.models import Mentorship, User
 from app.auth.queries import led_team_ids
 from app.auth.roles import Permission
+from app.centre.events import learning_event
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
@@ -95,6 +96,14 @@ def _award_stage(progress: ScenarioProgress, stage: int, now: datetime) -> None:
         source_type="scenario_stage", source_id=str(progress.id), occurred_at=now,
         points=_points(progress, "stage"),
         details={"scenario": progress.scenario.code, "stage": stage}), now=now)
+
+
+def _tell(progress: ScenarioProgress, kind: str, now: datetime, **result) -> None:
+    """The learning event of a scenario (for the LMS and the LRS)."""
+    learning_event.send("scenarios", kind=kind, user_id=progress.user_id,
+                        object_type="scenario", object_id=progress.scenario.code,
+                        object_name=progress.version.title_zh, at=now,
+                        completed=kind == "signed_off", **result)
 
 
 def _touch(progress: ScenarioProgress, now: datetime) -> None:
@@ -377,6 +386,8 @@ def _finish_practice(progress: ScenarioProgress, attempt: StageAttempt, now: dat
         return
     progress.status = "awaiting_sign_off"
     _award_stage(progress, 3, now)
+    if not progress.is_preview:   # passed; the mentor's sign-off is still to come
+        _tell(progress, "completed", now, score=score, pending=True)
     mentor = _mentor_of(progress.user_id)
     if mentor is not None and not progress.is_preview:
         notify(mentor.id, N_("%(name)s passed the positive practice of %(code)s and waits for "
@@ -476,6 +487,7 @@ def decide_sign_off(progress_id: int, decision: str, rubric: dict[str, int], com
             source_type="sign_off", source_id=str(sign_off.id), occurred_at=now,
             details={"scenario": code, "apprentice": progress.user_id}), now=now)
         training.complete_assignments(progress.user_id, "scenario", code, now=now)
+        _tell(progress, "signed_off", now, score=float(progress.practice_score or 100))
         notify(progress.user_id, N_("%(name)s signed off your practice of %(code)s."),
                params={"name": actor.name, "code": code}, link=f"/scenarios/{code}", now=now)
     _touch(progress, now)

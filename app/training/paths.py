@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.audit.services import record_audit
 from app.auth.models import User, UserRole
+from app.centre.events import learning_event
 from app.centre.periods import centre_tz
 from app.database import db
 from app.errors import DomainError
@@ -155,6 +156,9 @@ def refresh_completion(user_id: int, *, now: datetime) -> list[Enrolment]:
             idempotency_key=f"path:{enrolment.path.code}:{user_id}:completed",
             source_type="learning_path", source_id=str(enrolment.id), occurred_at=now,
             details={"path": enrolment.path.code}), now=now)
+        learning_event.send("training", kind="completed", user_id=user_id, object_type="path",
+                            object_id=enrolment.path.code, object_name=enrolment.path.title_zh,
+                            score=100.0, completed=True, at=now)
         notify(user_id, N_("You completed the learning path %(title)s. Your certificate is "
                            "ready."), params={"title": enrolment.path.title_zh},
                link=f"/training/paths/{enrolment.path.code}/certificate", now=now)
@@ -169,5 +173,8 @@ def mark_lesson_read(code: str, user_id: int, *, now: datetime) -> LessonRead:
         read = LessonRead(user_id=user_id, lesson_code=code, read_at=now)
         db.session.add(read)
         db.session.flush()
+        learning_event.send("training", kind="completed", user_id=user_id,
+                            object_type="lesson", object_id=code, object_name=code,
+                            completed=True, at=now)
         refresh_completion(user_id, now=now)
     return read

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.auth.roles import Permission
+from app.centre.events import learning_event
 from app.database import db
 from app.errors import DomainError
 from app.i18n import N_
@@ -196,7 +197,23 @@ def submit_attempt(attempt_id: int, user: User, *, now: datetime) -> QuizAttempt
     if attempt.status == "graded":
         attempt.graded_at = now
         _award(attempt, now)
+    _tell(attempt, now)
     return attempt
+
+
+def _tell(attempt: QuizAttempt, now: datetime) -> None:
+    """The learning event of a submitted or graded attempt (for the LMS and the LRS)."""
+    quiz = attempt.quiz
+    common = {"user_id": attempt.user_id, "object_type": "quiz", "object_id": quiz.code,
+              "object_name": quiz.title_zh if attempt.lang == "zh" else quiz.title_en,
+              "at": now}
+    if attempt.status == "pending_review":
+        learning_event.send("training", kind="completed", pending=True, completed=True,
+                            **common)
+    else:
+        learning_event.send("training", kind="passed" if attempt.passed else "failed",
+                            score=attempt.percent, passed=bool(attempt.passed),
+                            completed=True, **common)
 
 
 def _award(attempt: QuizAttempt, now: datetime) -> None:
@@ -236,6 +253,7 @@ def grade_by_hand(attempt_id: int, index: int, fraction: float, feedback: str, *
     if attempt.status == "graded":
         attempt.graded_at, attempt.graded_by_id = now, actor.id
         _award(attempt, now)
+        _tell(attempt, now)
     return attempt
 
 
