@@ -342,6 +342,7 @@ MATRIX: dict[tuple[str, str], tuple[str, dict | None, dict]] = {
                                 only({"team_lead": 404, "trainer": 404, "admin": 404})),
     ("lti.platform_edit", "GET"): ("/lti/platforms/new", None, ADMIN_PAGE),
     ("lti.platform_edit", "POST"): ("/lti/platforms/new", {}, ADMIN_PAGE),
+    ("lti.course_action", "POST"): ("/lti/platforms/999/courses", {}, only({"admin": 404})),
     ("lti.keys_rotate", "POST"): ("/lti/keys/rotate", {}, ADMIN_ACTION),
     ("lti.outbox_send", "POST"): ("/lti/outbox/send", {}, ADMIN_ACTION),
 }

@@ -23,6 +23,7 @@ from app.audit.services import record_audit
 from app.auth.models import User, UserRole
 from app.auth.queries import led_team_ids
 from app.auth.roles import Role
+from app.centre.events import learning_event
 from app.centre.periods import centre_tz, period_of, previous_period
 from app.database import db
 from app.errors import DomainError
@@ -273,6 +274,9 @@ def _make_award(badge: BadgeClass, user_id: int, *, now: datetime, window: str =
             row.point_entry_id = result.entry.id if result.entry is not None else None
             db.session.flush()
     _notify_award(badge, user_id, now)
+    learning_event.send("incentives", kind="earned", user_id=user_id, object_type="badge",
+                        object_id=badge.code, object_name=badge.name_zh, completed=True,
+                        at=now)
     return row
 
 

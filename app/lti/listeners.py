@@ -22,7 +22,10 @@ def on_learning_event(sender, **data) -> None:
     kind = data.get("kind")
     now = data.get("at") or utcnow()
     resource = f"{data.get('object_type')}:{data.get('object_id')}"
-    if kind in _PROGRESS:
+    if data.get("progress_only"):   # a stage done, more to come
+        services.queue_score(data["user_id"], resource, score=None, activity="InProgress",
+                             grading="Pending", now=now)
+    elif kind in _PROGRESS:
         activity, grading = _PROGRESS[kind]
         services.queue_score(data["user_id"], resource, score=data.get("score"),
                              activity=activity, grading=grading, now=now)

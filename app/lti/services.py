@@ -83,12 +83,40 @@ def save_platform(*, platform_id: int | None, name: str, issuer: str, client_id:
 
 def map_context(platform_id: int, context_id: str, *, team_id: int | None = None,
                 cohort: str | None = None, actor_id: int | None, now: datetime) -> None:
+    """A course of the platform is one team, or one onboarding cohort (hire month)."""
     platform = db.session.get(Platform, platform_id)
+    if cohort and not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", cohort):
+        raise LtiError(N_("A cohort is a hire month: YYYY-MM."))
     contexts = dict(platform.contexts or {})
-    contexts[context_id] = {"team_id": team_id} if team_id else {"cohort": cohort}
+    known = dict(contexts.get(context_id) or {})
+    known.pop("team_id", None)
+    known.pop("cohort", None)
+    if team_id:
+        known["team_id"] = team_id
+    elif cohort:
+        known["cohort"] = cohort
+    contexts[context_id] = known
     platform.contexts = contexts
     record_audit("lti.context_mapped", actor_id=actor_id, now=now, target_type="lti_platform",
-                 target_id=platform.id, details={"context": context_id, **contexts[context_id]})
+                 target_id=platform.id, details={"context": context_id, "team_id": team_id,
+                                                 "cohort": cohort})
+
+
+def remember_context(platform: Platform, data: dict) -> None:
+    """The courses a platform launched from, with their title and roster URL, for the admin
+    to map and to sync."""
+    context = data.get(CLAIM + "context") or {}
+    if not context.get("id"):
+        return
+    contexts = dict(platform.contexts or {})
+    known = dict(contexts.get(context["id"]) or {})
+    known["title"] = (context.get("title") or context.get("label") or "")[:200]
+    members = (data.get(NRPS_CLAIM) or {}).get("context_memberships_url")
+    if members:
+        known["memberships_url"] = members
+    if known != contexts.get(context["id"]):
+        contexts[context["id"]] = known
+        platform.contexts = contexts
 
 
 def platform_of(issuer: str, client_id: str | list) -> Platform | None:
@@ -141,6 +169,7 @@ def provision(platform: Platform, data: dict, *, now: datetime) -> User:
                      .get("locale"))
     roles = roles_of(data.get(CLAIM + "roles") or [], platform)
     context = (data.get(CLAIM + "context") or {}).get("id")
+    remember_context(platform, data)
     mapping = (platform.contexts or {}).get(context) or {}
     identity = db.session.scalar(select(LtiIdentity).where(
         LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject))

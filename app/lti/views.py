@@ -206,7 +206,47 @@ def platform_edit(platform_id: int | None):
             db.session.commit()
             flash(_("Platform saved."), "success")
             return redirect(url_for("lti.index"))
-    return render_template("lti/platform.html", form=form, platform=platform)
+    from app.auth.models import Team
+    teams = db.session.scalars(select(Team).order_by(Team.name)).all()
+    return render_template("lti/platform.html", form=form, platform=platform, teams=teams)
+
+
+@bp.route("/platforms/<int:platform_id>/courses", methods=["POST"])
+@permission_required(Permission.ADMIN_LTI)
+def course_action(platform_id: int):
+    """Map a course to a team or a cohort, or pull its roster."""
+    from app.lti.forms import ActionForm
+    platform = db.get_or_404(Platform, platform_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    context = request.form.get("context", "")
+    known = (platform.contexts or {}).get(context)
+    if known is None:
+        abort(404)
+    now = utcnow()
+    try:
+        if request.form.get("action") == "sync":
+            if not known.get("memberships_url"):
+                flash(_("This course has not offered its roster yet."), "error")
+                return redirect(url_for("lti.platform_edit", platform_id=platform.id))
+            counts = services.sync_roster(platform, known["memberships_url"], context, now=now)
+            flash(_("Roster pulled: %(members)s members, %(created)s new.", **counts), "success")
+        else:
+            services.map_context(platform.id, context,
+                                 team_id=request.form.get("team_id", type=int),
+                                 cohort=(request.form.get("cohort") or "").strip() or None,
+                                 actor_id=current_user.id, now=now)
+            flash(_("Course mapping saved."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.translated(), "error")
+        return redirect(url_for("lti.platform_edit", platform_id=platform.id))
+    except Exception as error:   # the platform did not answer: say so, change nothing
+        db.session.rollback()
+        flash(_("The platform did not answer: %(error)s", error=str(error)[:200]), "error")
+        return redirect(url_for("lti.platform_edit", platform_id=platform.id))
+    db.session.commit()
+    return redirect(url_for("lti.platform_edit", platform_id=platform.id))
 
 
 @bp.route("/keys/rotate", methods=["POST"])

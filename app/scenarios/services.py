@@ -96,6 +96,8 @@ def _award_stage(progress: ScenarioProgress, stage: int, now: datetime) -> None:
         source_type="scenario_stage", source_id=str(progress.id), occurred_at=now,
         points=_points(progress, "stage"),
         details={"scenario": progress.scenario.code, "stage": stage}), now=now)
+    if stage < 3:   # the scenario goes on: in progress in the gradebook
+        _tell(progress, "completed", now, progress_only=True, stage=stage)
 
 
 def _tell(progress: ScenarioProgress, kind: str, now: datetime, **result) -> None:

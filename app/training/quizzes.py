@@ -108,6 +108,9 @@ def start_attempt(code: str, user: User, *, now: datetime) -> QuizAttempt:
         if quiz.time_limit_minutes else None)
     db.session.add(attempt)
     db.session.flush()
+    learning_event.send("training", kind="attempted", user_id=user.id, object_type="quiz",
+                        object_id=quiz.code, object_name=quiz.title_zh if lang == "zh"
+                        else quiz.title_en, at=now)
     return attempt
 
 
@@ -207,6 +210,14 @@ def _tell(attempt: QuizAttempt, now: datetime) -> None:
     common = {"user_id": attempt.user_id, "object_type": "quiz", "object_id": quiz.code,
               "object_name": quiz.title_zh if attempt.lang == "zh" else quiz.title_en,
               "at": now}
+    for i, (entry, mark) in enumerate(zip(attempt.questions, attempt.marks or [],
+                                          strict=False)):
+        if mark is not None and mark.get("fraction") is not None:
+            learning_event.send("training", kind="answered", user_id=attempt.user_id,
+                                object_type="question", object_id=f"{quiz.code}-{i + 1}",
+                                object_name=entry["body"].get("name") or entry["body"]["text"][:80],
+                                score=100 * mark["fraction"], passed=bool(mark.get("right")),
+                                at=now)
     if attempt.status == "pending_review":
         learning_event.send("training", kind="completed", pending=True, completed=True,
                             **common)

@@ -218,3 +218,26 @@ def test_the_cli_registers_a_platform_and_rotates_the_key(app, db, runner):
 def test_registered_platforms_may_frame_pinwheel(app, db, lms):
     csp = app.test_client().get("/login").headers["Content-Security-Policy"]
     assert f"frame-ancestors 'self' {lms.base_url}" in csp
+
+
+def test_the_admin_maps_a_course_to_a_team_and_pulls_its_roster(app, db, lms, make_user,
+                                                                 make_team, now):
+    from app.auth.roles import Role
+    from tests.conftest import PASSWORD
+    team = make_team("LMS course team")
+    lms.launch(app.test_client(), target_link_uri=LAUNCH, sub="u-1", context_id="course-7")
+    platform = services.platform_of(lms.issuer, lms.client_id)
+    assert platform.contexts["course-7"]["memberships_url"].endswith("/memberships")
+    admin = make_user(Role.ADMIN)
+    client = app.test_client()
+    client.post("/login", data={"login": admin.employee_number, "password": PASSWORD})
+    page = client.get(f"/lti/platforms/{platform.id}").get_data(as_text=True)
+    assert "course-7" in page
+    client.post(f"/lti/platforms/{platform.id}/courses", data={"context": "course-7",
+                                                               "team_id": str(team.id)})
+    lms.members = [{"user_id": "u-5", "name": "New Member", "status": "Active",
+                    "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]}]
+    client.post(f"/lti/platforms/{platform.id}/courses", data={"context": "course-7",
+                                                               "action": "sync"})
+    db.session.expire_all()
+    assert _identity(db, "u-5").user.team_id == team.id
