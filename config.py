@@ -65,6 +65,8 @@ class Config:
 
     # The LMS plug-in
     LTI_LEEWAY_SECONDS = int(os.environ.get("LTI_LEEWAY_SECONDS", "10"))
+    # proxies in front of the app whose X-Forwarded-* headers are trusted (0: none)
+    PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
     CENTRE_URL = os.environ.get("CENTRE_URL", "")
     LRS_URL = os.environ.get("LRS_URL", "")
     LRS_USERNAME = os.environ.get("LRS_USERNAME", "")

@@ -69,6 +69,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     _register_templating(app)
     _register_errors(app)
     _register_security_headers(app)
+    if app.config.get("PROXY_FIX_HOPS"):   # behind a TLS-terminating proxy: https is https
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = int(app.config["PROXY_FIX_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

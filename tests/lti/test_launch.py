@@ -241,3 +241,21 @@ def test_the_admin_maps_a_course_to_a_team_and_pulls_its_roster(app, db, lms, ma
                                                                "action": "sync"})
     db.session.expire_all()
     assert _identity(db, "u-5").user.team_id == team.id
+
+
+def test_behind_a_proxy_an_lti_session_cookie_works_in_a_cross_site_frame(app, db, lms):
+    from app import create_app
+    proxied = create_app("testing", overrides={"PROXY_FIX_HOPS": 1,
+                                               "SQLALCHEMY_DATABASE_URI":
+                                               app.config["SQLALCHEMY_DATABASE_URI"]})
+    assert proxied.wsgi_app.__class__.__name__ == "ProxyFix"
+    with app.test_request_context("/", base_url="https://tool.test"):
+        from flask import session
+
+        from app.lti.frames import LtiSessionInterface
+        session["lti"] = True
+        interface = LtiSessionInterface()
+        assert interface.get_cookie_samesite(app) == "None"
+        assert interface.get_cookie_secure(app) is True
+    with app.test_request_context("/", base_url="https://tool.test"):
+        assert LtiSessionInterface().get_cookie_samesite(app) == "Lax"
