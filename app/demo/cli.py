@@ -12,6 +12,7 @@ from app.demo.incentives import (
     load_incentives,
     load_rewards_and_honours,
 )
+from app.demo.lti import load_lti
 from app.demo.people import DEMO_PASSWORD, load_people, plan_people
 from app.demo.qa import MONTHS as QA_MONTHS
 from app.demo.qa import load_qa
@@ -42,6 +43,7 @@ def load() -> None:
     with click.progressbar(length=3, label="Training", show_pos=True) as bar:
         created.update(load_training(today, now, bar.update))
     db.session.commit()
+    created.update(load_lti(today, now))
     created.update(load_rewards_and_honours(today, now))
     created["closed_months"] = close_past_months(today, now)
     db.session.commit()
