@@ -149,6 +149,7 @@ def test_the_trainer_maps_remediation(client, login_as, centre, now):
     assert rule.title   # the scenario's title when none is given
     page = client.get("/qa/remediation").get_data(as_text=True)
     assert 'value="S07"' in page and '<datalist id="scenario-codes">' in page
+    assert "datalist" not in page.split("</title>")[0]   # in the page, not in its title
 
 
 def test_the_agent_cannot_see_the_desk_or_the_queue(client, login_as, centre):
