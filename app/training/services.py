@@ -6,10 +6,12 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from app.auth.queries import current_apprentice_ids, team_members
 from app.database import db
+from app.errors import DomainError
 from app.i18n import N_
 from app.notifications.services import notify
-from app.training.models import Assignment
+from app.training.models import Assignment, ObservationNote
 
 
 def assign_item(user_id: int, *, item_kind: str, item_code: str, title: str,
@@ -52,3 +54,29 @@ def complete_assignments(user_id: int, item_kind: str, item_code: str, *,
         assignment.completed_at = now
         done += 1
     return done
+
+
+def assign_special_topic(item_kind: str, item_code: str, title: str, team_ids: list[int], *,
+                         due_on: date, reason: str, link: str, actor_id: int | None,
+                         now: datetime) -> int:
+    """When complaints cluster on one issue: the lesson or quiz for every active member of
+    the chosen teams (once per topic and due date). Returns how many were assigned."""
+    people = [u for team_id in team_ids for u in team_members(team_id)]
+    for person in people:
+        assign_item(person.id, item_kind=item_kind, item_code=item_code, title=title,
+                    source_type="special_topic", source_id=f"{item_code}:{due_on.isoformat()}",
+                    reason=reason.strip(), due_on=due_on, link=link, actor_id=actor_id, now=now)
+    return len(people)
+
+
+def add_observation_note(mentor_id: int, apprentice_id: int, observed_on: date, text: str, *,
+                         now: datetime):
+    """A mentor's note of what they observed of their own apprentice's work."""
+    if apprentice_id not in current_apprentice_ids(mentor_id) or not text.strip():
+        raise DomainError(N_("The note was not saved: choose your apprentice and write what "
+                             "you observed."))
+    note = ObservationNote(mentor_id=mentor_id, apprentice_id=apprentice_id,
+                           observed_on=observed_on, text=text.strip()[:4000], created_at=now)
+    db.session.add(note)
+    db.session.flush()
+    return note

@@ -51,7 +51,7 @@ from app.training.forms import (
     QuizForm,
     TopicForm,
 )
-from app.training.models import Lesson, ObservationNote, Question, QuizAttempt
+from app.training.models import Lesson, Question, QuizAttempt
 from app.training.questions import (
     ESSAY,
     MATCHING,
@@ -61,7 +61,11 @@ from app.training.questions import (
     SINGLE,
     TRUE_FALSE,
 )
-from app.training.services import assign_item, list_open_assignments
+from app.training.services import (
+    add_observation_note,
+    assign_special_topic,
+    list_open_assignments,
+)
 
 bp = Blueprint("training", __name__, template_folder="templates")
 
@@ -288,12 +292,10 @@ def note_add():
     form.apprentice_id.choices = [SelectChoice(u.id, u.display_name)
                                   for u, _ in apprentices_of(current_user.id)]
     if form.validate_on_submit():
-        db.session.add(ObservationNote(mentor_id=current_user.id,
-                                       apprentice_id=form.apprentice_id.data,
-                                       observed_on=form.observed_on.data,
-                                       text=form.text.data.strip(), created_at=utcnow()))
-        db.session.commit()
-        flash(_("Your observation note is saved."), "success")
+        if _commit_or_say(lambda: add_observation_note(
+                current_user.id, form.apprentice_id.data, form.observed_on.data,
+                form.text.data, now=utcnow())) is not None:
+            flash(_("Your observation note is saved."), "success")
     else:
         flash(_("The note was not saved: choose your apprentice and write what you observed."),
               "error")
@@ -540,17 +542,12 @@ def special_topic():
     if form.validate_on_submit():
         kind, code = form.item.data.split(":", 1)
         title = dict((c.value, c.label) for c in form.item.choices)[form.item.data]
-        now = utcnow()
-        people = [u for team_id in form.teams.data for u in team_members(team_id)]
-        for person in people:
-            assign_item(person.id, item_kind=kind, item_code=code, title=title,
-                        source_type="special_topic",
-                        source_id=f"{code}:{form.due_on.data.isoformat()}",
-                        reason=form.reason.data.strip(), due_on=form.due_on.data,
-                        link=url_for(f"training.{kind}", code=code), actor_id=current_user.id,
-                        now=now)
+        assigned = assign_special_topic(
+            kind, code, title, form.teams.data, due_on=form.due_on.data,
+            reason=form.reason.data, link=url_for(f"training.{kind}", code=code),
+            actor_id=current_user.id, now=utcnow())
         db.session.commit()
-        flash(_("Assigned to %(n)s people.", n=len(people)), "success")
+        flash(_("Assigned to %(n)s people.", n=assigned), "success")
         return redirect(url_for("training.special_topic"))
     return render_template("training/special_topic.html", form=form)
 

@@ -242,3 +242,14 @@ def test_the_trainer_edits_a_question_as_gift_and_takes_one_out(app, db, bank, m
                  data={"gift": "x", "remove": "y"})
     db.session.expire_all()
     assert db.session.get(Question, question.id).is_active is False
+
+
+def test_an_observation_note_is_only_for_ones_own_apprentice(db, make_user, now):
+    import pytest
+
+    from app.errors import DomainError
+    from app.training.services import add_observation_note
+    mentor, stranger = make_user(Role.AGENT, Role.MENTOR), make_user()
+    with pytest.raises(DomainError):
+        add_observation_note(mentor.id, stranger.id, now.date(), "Spoke well.", now=now)
+    assert db.session.scalar(select(ObservationNote)) is None
