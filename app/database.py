@@ -49,6 +49,13 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
+def one_of(column: str, values) -> str:
+    """A CHECK that the column holds one of the values, written as `column = 'a' OR column =
+    'b' …`: SQLite checks an IN list by building a lookup table for every row it writes, which
+    made the constraint cost more than the row on the ledger's and the QA imports' tables."""
+    return " OR ".join(f"{column} = '{value}'" for value in values)
+
+
 def utcnow() -> datetime:
     """The current moment, timezone-aware UTC. Views and commands pass it to services as `now`."""
     return datetime.now(timezone.utc)
@@ -87,13 +94,36 @@ def _converter(column_type, dialect):
 
 
 def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str = "",
-                   returning: str | None = None, converted: dict | None = None) -> list:
+                  returning: str | None = None, converted: dict | None = None) -> list:
     """INSERT the rows (tuples of the columns `names`) with `on_conflict` (e.g. "ON CONFLICT
     (key) DO NOTHING", or none); the RETURNING
     rows. `converted` (value id → what the driver takes) may be shared by several inserts of
     the same values, for as long as the caller keeps those values alive."""
+    returned = []
+    for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
+                                     returning=returning, converted=converted):
+        if returning:   # plain tuples from the driver: no row objects for thousands of keys
+            returned.extend(result.cursor.fetchall())
+        result.close()
+    return returned
+
+
+def insert_counted(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str,
+                   converted: dict | None = None) -> int:
+    """`insert_values` without RETURNING: how many rows were inserted (those that an ON
+    CONFLICT … DO NOTHING skipped are not counted), which costs the driver nothing."""
+    inserted = 0
+    for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
+                                     returning=None, converted=converted):
+        inserted += result.rowcount
+        result.close()
+    return inserted
+
+
+def _insert_statements(table, names, rows, *, on_conflict, returning, converted):
+    """The INSERT statements' results, one per `_ROWS_PER_STATEMENT` rows."""
     if not rows:
-        return []
+        return
     connection = db.session.connection()
     dialect = connection.dialect
     converters = [(i, convert) for i, name in enumerate(names)
@@ -107,7 +137,6 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
     # every value alive meanwhile, so that no id is reused
     if converted is None:
         converted = {}
-    returned = []
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
         part = rows[start:start + _ROWS_PER_STATEMENT]
         if converters:   # column by column, then back to rows
@@ -123,12 +152,8 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
             part_rows = zip(*columns, strict=True)
         else:
             part_rows = part
-        result = connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                            tuple(chain.from_iterable(part_rows)))
-        if returning:   # plain tuples from the driver: no row objects for thousands of keys
-            returned.extend(result.cursor.fetchall())
-            result.close()
-    return returned
+        yield connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
+                                         tuple(chain.from_iterable(part_rows)))
 
 
 _MISSING = object()

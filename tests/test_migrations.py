@@ -6,6 +6,8 @@ scratch database of its own, so the suite's database (built by `create_all`) is 
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -116,3 +118,53 @@ def test_the_month_totals_and_closed_places_are_filled_from_what_is_there(empty_
         places = conn.execute(text(
             "SELECT period, user_id, position FROM board_places ORDER BY position"))
         assert [tuple(row) for row in places] == [("2026-02", 2, 1), ("2026-02", 1, 2)]
+
+
+def test_the_bulk_tables_check_their_lists_without_in_and_keep_their_rows(empty_app):
+    """Revision 0009 rewrites the IN-list checks of the ledger, its rollups and the QA
+    evaluations as OR chains (SQLite checks an IN list slowly): the rows stay, the checks
+    still refuse what they refused, and a downgrade gives the IN lists back."""
+    _migrate(upgrade, revision="0008")
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO users (id, employee_number, name, is_active, hire_date, career_level,"
+            " created_at, updated_at) VALUES (1, 'E1', 'Ann', true, '2025-01-01', 'agent',"
+            " '2025-01-01 00:00:00', '2025-01-01 00:00:00')"))
+        conn.execute(text(
+            "INSERT INTO point_entries (user_id, points, blade, event, source_type,"
+            " idempotency_key, occurred_at, recorded_at, period, status, details) VALUES"
+            " (1, 5, 'goal', 'quiz.passed', 'quiz', 'k1', '2026-03-01 00:00:00',"
+            " '2026-03-01 00:00:00', '2026-03', 'confirmed', '{}')"))
+
+    _migrate(upgrade, revision="0009")
+
+    def definition(table):
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "sqlite":
+                return conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"),
+                                    {"t": table}).scalar_one()
+            return " ".join(conn.execute(text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                "CAST(:t AS regclass) AND contype = 'c' ORDER BY conname"), {"t": table}
+            ).scalars())
+
+    for table in ("point_entries", "point_rollups", "qa_evaluations"):
+        assert "blade IN" not in definition(table) and "status IN" not in definition(table)
+        assert "= ANY" not in definition(table)
+    assert re.search(r"blade\)?(::text)? = 'goal'(::text)?\)? OR", definition("point_entries"))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM point_entries")).scalar_one() == 1
+    for column, value in (("blade", "nope"), ("status", "done")):
+        row = {"blade": "goal", "status": "confirmed", column: value}
+        with pytest.raises(Exception, match="(?i)check"), db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO point_entries (user_id, points, blade, event, source_type,"
+                " idempotency_key, occurred_at, recorded_at, period, status, details) VALUES"
+                " (1, 5, :blade, 'quiz.passed', 'quiz', 'k2', '2026-03-01 00:00:00',"
+                " '2026-03-01 00:00:00', '2026-03', :status, '{}')"), row)
+
+    _migrate(downgrade, revision="0008")
+    assert not re.search(r"blade\)?(::text)? = 'goal'(::text)?\)? OR",
+                         definition("point_entries"))
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM point_entries")).scalar_one() == 1

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
-from app.database import db, insert_values
+from app.database import db, insert_counted, insert_values
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
@@ -42,7 +42,7 @@ class LedgerError(DomainError):
     """Points that cannot be written as asked."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)   # not frozen: an importer makes thousands, and frozen ones cost 3×
 class Award:
     """One event that may earn points. `idempotency_key` makes repeats harmless."""
 
@@ -429,6 +429,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     # (award, rule, terms, points, occurred_at, period, day start) of the events that may earn
     candidates = []
     seen_keys: set[str] = set()
+    period_at: dict[int, str] = {}   # quarter-hour since the epoch → its local month
     for item in awards:
         if item.idempotency_key in seen_keys:
             result.duplicates += 1
@@ -461,12 +462,18 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             result.skipped["no_points"] += 1
             continue
         occurred_at = item.occurred_at or now
-        local = local_time(occurred_at, tz)
-        period = f"{local.year:04d}-{local.month:02d}"
+        if terms.daily_cap:
+            local = local_time(occurred_at, tz)
+            period = f"{local.year:04d}-{local.month:02d}"
+            day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        else:   # months start at a local midnight, a whole quarter-hour in every UTC offset
+            quarter = int(occurred_at.timestamp()) // 900
+            period = period_at.get(quarter)
+            if period is None:
+                period = period_at[quarter] = period_of(occurred_at, tz)
+            day = None
         if period in closed:   # corrections never land in a closed month
             period = current
-        day = (local.replace(hour=0, minute=0, second=0, microsecond=0)
-               if terms.daily_cap else None)
         candidates.append((item, rule, terms, points, occurred_at, period, day))
     # what the caps have used already, for every (rule, user, month) and (rule, user, day)
     # of the batch, in a few queries rather than one per key
@@ -509,13 +516,10 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        written = insert_values(PointEntry.__table__, _ENTRY_COLUMNS, part,
-                                 on_conflict=_ENTRY_ON_CONFLICT, returning="idempotency_key",
-                                 converted=converted)
-        result.created += len(written)
-        result.duplicates += len(part) - len(written)
-        if len(written) < len(part):   # some keys were there already
-            keys = {key for (key,) in written}
+        keys = _write_entries(part, converted)
+        result.created += len(part) if keys is None else len(keys)
+        if keys is not None:   # some keys were there already
+            result.duplicates += len(part) - len(keys)
             part = [row for row in part if row[8] in keys]
         # (user, period, blade, points, at) of the confirmed entries written
         applied = _apply([(row[0], row[12], row[2], row[1], row[10]) for row in part
@@ -527,6 +531,28 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
                        for user_id, (old, new) in totals.items()}, now)
     db.session.flush()
     return result
+
+
+def _write_entries(rows: list[tuple], converted: dict) -> set[str] | None:
+    """INSERT entries (rows of `_ENTRY_COLUMNS`) whose keys may be there already: None when
+    every one was written, else the keys of those that were.
+
+    On SQLite the transaction that writes is the only writer, so the entries it wrote are
+    those with a higher id than the ledger's last before the INSERT, and only a short batch
+    asks which: no RETURNING of every key. PostgreSQL's writers run side by side, so there
+    the INSERT returns the keys it wrote."""
+    if db.session.connection().dialect.name != "sqlite":
+        written = {key for (key,) in insert_values(
+            PointEntry.__table__, _ENTRY_COLUMNS, rows, on_conflict=_ENTRY_ON_CONFLICT,
+            returning="idempotency_key", converted=converted)}
+        return None if len(written) == len(rows) else written
+    last = db.session.scalar(select(func.max(PointEntry.id))) or 0
+    count = insert_counted(PointEntry.__table__, _ENTRY_COLUMNS, rows,
+                           on_conflict=_ENTRY_ON_CONFLICT, converted=converted)
+    if count == len(rows):
+        return None
+    return set(db.session.scalars(select(PointEntry.idempotency_key).where(
+        PointEntry.id > last)))
 
 
 _USERS_PER_QUERY = 500   # keeps IN lists well within SQLite's limit on bound parameters

@@ -19,11 +19,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, db
+from app.database import UTCDateTime, db, one_of
 from app.incentives.rules import Blade, EntryStatus, LadderStep
 
 BLADES_SQL = ", ".join(f"'{b.value}'" for b in Blade)
 STATUSES_SQL = ", ".join(f"'{s.value}'" for s in EntryStatus)
+# the tables written in bulk check their lists of values without IN (see `one_of`)
+BLADE_CHECK = one_of("blade", [b.value for b in Blade])
+STATUS_CHECK = one_of("status", [s.value for s in EntryStatus])
 
 
 class Rule(db.Model):
@@ -70,8 +73,8 @@ class PointEntry(db.Model):
 
     __tablename__ = "point_entries"
     __table_args__ = (
-        CheckConstraint(f"blade IN ({BLADES_SQL})", name="blade"),
-        CheckConstraint(f"status IN ({STATUSES_SQL})", name="status"),
+        CheckConstraint(BLADE_CHECK, name="blade"),
+        CheckConstraint(STATUS_CHECK, name="status"),
         CheckConstraint("points <> 0", name="not_zero"),
         CheckConstraint(
             "points > 0 OR event = 'violation.deduction' OR reverses_id IS NOT NULL",
@@ -119,7 +122,7 @@ class PointRollup(db.Model):
 
     __tablename__ = "point_rollups"
     __table_args__ = (
-        CheckConstraint(f"blade IN ({BLADES_SQL})", name="blade"),
+        CheckConstraint(BLADE_CHECK, name="blade"),
         Index("ix_point_rollups_period_blade", "period", "blade"),
     )
 

@@ -19,7 +19,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, db
+from app.database import UTCDateTime, db, one_of
+
+# written in bulk by imports: checked without IN (see `one_of`)
+EVALUATION_STATUS_CHECK = one_of("status", ("pending", "disputed", "confirmed"))
 
 CHANNELS = ("phone", "chat", "email", "other")
 
@@ -123,7 +126,7 @@ class Evaluation(db.Model):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
-        CheckConstraint("status IN ('pending', 'disputed', 'confirmed')", name="status"),
+        CheckConstraint(EVALUATION_STATUS_CHECK, name="status"),
         Index("ix_qa_evaluations_user_evaluated", "user_id", "evaluated_at"),
         Index("ix_qa_evaluations_status_window", "status", "window_ends_at"),
         Index("ix_qa_evaluations_evaluated", "evaluated_at"),

@@ -40,7 +40,7 @@ class QaError(DomainError):
     """A QA action that cannot be done as asked."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemRow:
     criterion_id: int
     points: float | None          # None: N/A
@@ -48,7 +48,7 @@ class ItemRow:
     comment: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class EvaluationRow:
     """One evaluation as an import hands it over: validated, scored, with plain values."""
 
@@ -77,8 +77,7 @@ def _award(evaluation_id: int, revision: int, row, *, pending: bool,
         event=Event.QA_EVALUATION.value, user_id=row.user_id,
         idempotency_key=points_key(evaluation_id, revision), source_type=SOURCE_TYPE,
         source_id=str(evaluation_id), occurred_at=row.evaluated_at, awarded_by_id=actor_id,
-        score=row.score, pending=pending,
-        details={"evaluation_id": evaluation_id, "score": row.score})
+        score=row.score, pending=pending)
 
 
 def dispute_window_end(now: datetime) -> datetime:
@@ -114,8 +113,7 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
     incentives.award_batch([award(
         event=event, user_id=row.user_id, idempotency_key=points_key(evaluation_id, 0),
         source_type=SOURCE_TYPE, source_id=str(evaluation_id), occurred_at=row.evaluated_at,
-        awarded_by_id=actor_id, score=row.score, pending=True,
-        details={"evaluation_id": evaluation_id, "score": row.score})
+        awarded_by_id=actor_id, score=row.score, pending=True)
         for evaluation_id, row in zip(ids, rows, strict=True) if not row.is_critical_fail],
         now=now)   # as `_award(evaluation_id, 0, row, pending=True, …)`, without its per-row cost
     mapped = set(db.session.scalars(select(RemediationRule.category)))

@@ -175,6 +175,41 @@ def test_a_batch_writes_the_same_as_single_awards(db, defaults, make_user, now):
     assert verify_rollups() == []
 
 
+def test_a_batch_over_keys_written_before_writes_only_the_new_ones(db, defaults, make_user,
+                                                                   now):
+    """Entries whose keys are in the ledger already are counted as duplicates, and only what
+    the batch wrote reaches the rollups (on SQLite the batch finds them by id, not RETURNING)."""
+    agent, other = make_user("agent"), make_user("agent")
+    award(Award("quiz.passed", agent.id, "quiz:1", "quiz_attempt", attempt=1), now=now)
+    db.session.commit()
+    awards = [Award("quiz.passed", agent.id, "quiz:1", "quiz_attempt", attempt=1),
+              Award("quiz.passed", other.id, "quiz:2", "quiz_attempt", attempt=1),
+              Award("qa.evaluation", agent.id, "qa:7:0", "qa_evaluation", score=96)]
+    result = award_batch(awards, now=now)
+    db.session.commit()
+    assert (result.created, result.duplicates) == (2, 1)
+    assert db.session.scalar(select(func.count()).select_from(PointEntry)) == 3
+    assert _rollup(db, agent.id, "2026-03", "growth").points == 20
+    assert _rollup(db, other.id, "2026-03", "growth").points == 20
+    assert verify_rollups() == []
+
+
+def test_a_batch_puts_each_entry_in_the_centres_month(db, defaults, make_user, now):
+    """Around a month's start in the centre's zone (UTC+8): 15:59 UTC on the last day is
+    still that month, 16:00 UTC is the next one."""
+    agent = make_user("agent")
+    edge = datetime(2026, 2, 28, 16, 0, tzinfo=timezone.utc)
+    awards = [Award("qa.evaluation", agent.id, f"qa:{n}:0", "qa_evaluation", score=96,
+                    occurred_at=edge + timedelta(seconds=offset))
+              for n, offset in enumerate((-3600, -1, 0, 1, 899, 900))]
+    award_batch(awards, now=now)
+    db.session.commit()
+    periods = dict(db.session.execute(
+        select(PointEntry.idempotency_key, PointEntry.period)).tuples().all())
+    assert periods == {"qa:0:0": "2026-02", "qa:1:0": "2026-02", "qa:2:0": "2026-03",
+                       "qa:3:0": "2026-03", "qa:4:0": "2026-03", "qa:5:0": "2026-03"}
+
+
 def test_verify_reports_a_rollup_that_drifted(db, defaults, make_user, now):
     agent = make_user("agent")
     award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now)
