@@ -94,14 +94,17 @@ def _converter(column_type, dialect):
 
 
 def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str = "",
-                  returning: str | None = None, converted: dict | None = None) -> list:
+                  returning: str | None = None, converted: dict | None = None,
+                  constants: dict | None = None) -> list:
     """INSERT the rows (tuples of the columns `names`) with `on_conflict` (e.g. "ON CONFLICT
-    (key) DO NOTHING", or none); the RETURNING
-    rows. `converted` (value id → what the driver takes) may be shared by several inserts of
-    the same values, for as long as the caller keeps those values alive."""
+    (key) DO NOTHING", or none); the RETURNING rows. `constants` (column → value) are the
+    columns every row has the same value in: on SQLite they are written into the SQL.
+    `converted` (value id → what the driver takes) may be shared by several inserts of the
+    same values, for as long as the caller keeps those values alive."""
     returned = []
     for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
-                                     returning=returning, converted=converted):
+                                     returning=returning, converted=converted,
+                                     constants=constants):
         if returning:   # plain tuples from the driver: no row objects for thousands of keys
             returned.extend(result.cursor.fetchall())
         result.close()
@@ -109,30 +112,44 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
 
 
 def insert_counted(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str,
-                   converted: dict | None = None) -> int:
+                   converted: dict | None = None, constants: dict | None = None) -> int:
     """`insert_values` without RETURNING: how many rows were inserted (those that an ON
     CONFLICT … DO NOTHING skipped are not counted), which costs the driver nothing."""
     inserted = 0
     for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
-                                     returning=None, converted=converted):
+                                     returning=None, converted=converted, constants=constants):
         inserted += result.rowcount
         result.close()
     return inserted
 
 
-def _insert_statements(table, names, rows, *, on_conflict, returning, converted):
+def _insert_statements(table, names, rows, *, on_conflict, returning, converted, constants):
     """The INSERT statements' results, one per `_ROWS_PER_STATEMENT` rows."""
     if not rows:
         return
     connection = db.session.connection()
     dialect = connection.dialect
+    constants = constants or {}
+    fixed = tuple(_converted_value(table, name, value, dialect)
+                  for name, value in constants.items())
+    numbered = dialect.name == "sqlite" and bool(constants)   # written into the SQL
+    if constants and not numbered:   # each row carries them
+        given = tuple(constants.values())
+        rows = [row + given for row in rows]
+        names = (*names, *constants)
     converters = [(i, convert) for i, name in enumerate(names)
                   if (convert := _converter(table.c[name].type, dialect)) is not None]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one_row = "(" + ", ".join([mark] * len(names)) + ")"
-    head = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES "
+    head = f"INSERT INTO {table.name} ({', '.join(names)}"
+    head += (", " + ", ".join(constants) if numbered else "") + ") VALUES "
     tail = (f" {on_conflict}" if on_conflict else "") + (
         f" RETURNING {returning}" if returning else "")
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    one_row = "(" + ", ".join([mark] * len(names)) + (
+        ", " + ", ".join(_sqlite_literal(value) for value in fixed) if numbered else "") + ")"
+
+    def values_sql(count: int) -> str:
+        return ", ".join([one_row] * count)
+    sql_of: dict[int, str] = {}
     # one conversion per value object (a batch shares its times and details); `rows` keeps
     # every value alive meanwhile, so that no id is reused
     if converted is None:
@@ -152,8 +169,30 @@ def _insert_statements(table, names, rows, *, on_conflict, returning, converted)
             part_rows = zip(*columns, strict=True)
         else:
             part_rows = part
-        yield connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                         tuple(chain.from_iterable(part_rows)))
+        sql = sql_of.get(len(part))
+        if sql is None:
+            sql = sql_of[len(part)] = head + values_sql(len(part)) + tail
+        parameters = chain.from_iterable(part_rows)
+        yield connection.exec_driver_sql(sql, tuple(parameters))
+
+
+def _sqlite_literal(value) -> str:
+    """A constant (as the driver takes it) written into SQLite's SQL: binding a value costs
+    more than parsing it, and numbered parameters (?1) cost more still."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQLite literal for {type(value).__name__}")
+
+
+def _converted_value(table, name: str, value, dialect):
+    convert = _converter(table.c[name].type, dialect)
+    return value if convert is None or value is None else convert(value)
 
 
 _MISSING = object()

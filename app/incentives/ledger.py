@@ -400,9 +400,10 @@ def _details(award: Award) -> dict:
     return details
 
 
+# a batch's entries, all recorded at the same time (`recorded_at`, bound once)
 _ENTRY_COLUMNS = ("user_id", "points", "blade", "event", "rule_id", "rule_version",
                   "source_type", "source_id", "idempotency_key", "awarded_by_id", "occurred_at",
-                  "recorded_at", "period", "status", "comment", "details")
+                  "period", "status", "comment", "details")
 
 
 def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> BatchResult:
@@ -506,7 +507,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
                 details = details_of[item.attempt, item.score] = _details(item)
         rows.append((item.user_id, points, blade, item.event, rule_id, version,
                      item.source_type, item.source_id, item.idempotency_key, item.awarded_by_id,
-                     occurred_at, now, period, pending if item.pending else confirmed,
+                     occurred_at, period, pending if item.pending else confirmed,
                      item.comment, details))
     # by person and rule, each person's entries of a rule in the order they came: the ledger's
     # indexes on (person, month) and (rule, person, month) are then written in their order,
@@ -516,14 +517,14 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        keys = _write_entries(part, converted)
+        keys = _write_entries(part, converted, now)
         result.created += len(part) if keys is None else len(keys)
         if keys is not None:   # some keys were there already
             result.duplicates += len(part) - len(keys)
             part = [row for row in part if row[8] in keys]
         # (user, period, blade, points, at) of the confirmed entries written
-        applied = _apply([(row[0], row[12], row[2], row[1], row[10]) for row in part
-                          if row[13] == confirmed], converted)
+        applied = _apply([(row[0], row[11], row[2], row[1], row[10]) for row in part
+                          if row[12] == confirmed], converted)
         for user_id, (old, new) in applied.items():
             totals[user_id] = (totals.get(user_id, (old, new))[0], new)
     # as the batch found them: before its deductions too
@@ -533,9 +534,9 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     return result
 
 
-def _write_entries(rows: list[tuple], converted: dict) -> set[str] | None:
-    """INSERT entries (rows of `_ENTRY_COLUMNS`) whose keys may be there already: None when
-    every one was written, else the keys of those that were.
+def _write_entries(rows: list[tuple], converted: dict, now: datetime) -> set[str] | None:
+    """INSERT entries (rows of `_ENTRY_COLUMNS`, recorded `now`) whose keys may be there
+    already: None when every one was written, else the keys of those that were.
 
     On SQLite the transaction that writes is the only writer, so the entries it wrote are
     those with a higher id than the ledger's last before the INSERT, and only a short batch
@@ -544,11 +545,12 @@ def _write_entries(rows: list[tuple], converted: dict) -> set[str] | None:
     if db.session.connection().dialect.name != "sqlite":
         written = {key for (key,) in insert_values(
             PointEntry.__table__, _ENTRY_COLUMNS, rows, on_conflict=_ENTRY_ON_CONFLICT,
-            returning="idempotency_key", converted=converted)}
+            returning="idempotency_key", converted=converted, constants={"recorded_at": now})}
         return None if len(written) == len(rows) else written
     last = db.session.scalar(select(func.max(PointEntry.id))) or 0
     count = insert_counted(PointEntry.__table__, _ENTRY_COLUMNS, rows,
-                           on_conflict=_ENTRY_ON_CONFLICT, converted=converted)
+                           on_conflict=_ENTRY_ON_CONFLICT, converted=converted,
+                           constants={"recorded_at": now})
     if count == len(rows):
         return None
     return set(db.session.scalars(select(PointEntry.idempotency_key).where(

@@ -86,10 +86,9 @@ def dispute_window_end(now: datetime) -> datetime:
 
 # --- recording imported evaluations ---------------------------------------------------------
 
-_EVALUATION_COLUMNS = ("source", "external_id", "user_id", "scorecard_version_id",
-                       "evaluated_at", "channel", "evaluator", "score", "is_critical_fail",
-                       "comment", "status", "window_ends_at", "fingerprint", "import_id",
-                       "revision", "created_at")
+_EVALUATION_COLUMNS = ("external_id", "user_id", "scorecard_version_id", "evaluated_at",
+                       "channel", "evaluator", "score", "is_critical_fail", "comment",
+                       "fingerprint")
 _ITEM_COLUMNS = ("evaluation_id", "criterion_id", "points", "is_passed", "comment")
 
 
@@ -101,10 +100,11 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
         return []
     window_ends = dispute_window_end(now)
     by_external_id = dict(insert_values(Evaluation.__table__, _EVALUATION_COLUMNS, [
-        (source, row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at,
-         row.channel, row.evaluator, row.score, row.is_critical_fail, row.comment, "pending",
-         window_ends, row.fingerprint, import_id, 0, now) for row in rows],
-        returning="external_id, id"))
+        (row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at, row.channel,
+         row.evaluator, row.score, row.is_critical_fail, row.comment, row.fingerprint)
+        for row in rows], returning="external_id, id",
+        constants={"source": source, "status": "pending", "window_ends_at": window_ends,
+                   "import_id": import_id, "revision": 0, "created_at": now}))
     ids = [by_external_id[row.external_id] for row in rows]
     insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
         (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
