@@ -56,6 +56,12 @@ def award_batch(items: list[Award], *, now: datetime) -> BatchResult:
     return result
 
 
+def award_scores(event: str, **columns) -> BatchResult:
+    """Pending points for many scored events of one rule, given as columns (an import of QA
+    results; see `ledger.award_scores`). Pending points earn no badge until confirmed."""
+    return ledger.award_scores(event, **columns)
+
+
 def confirm_entry(entry_id: int, *, now: datetime) -> PointEntry:
     """A pending entry is verified and counts; its automatic badges are checked."""
     entry = ledger.confirm_entry(entry_id, now=now)
@@ -77,7 +83,7 @@ def confirm_entries(entry_ids: list[int], *, now: datetime) -> int:
 
 
 __all__ = ["Award", "AwardResult", "BatchResult", "Blade", "EntryStatus", "Event",
-           "LedgerError", "award", "award_batch", "confirm_entries", "confirm_entry",
+           "LedgerError", "award", "award_batch", "award_scores", "confirm_entries", "confirm_entry",
            "install_defaults", "reverse_entry", "verify_rollups"]
 
 

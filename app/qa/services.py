@@ -109,13 +109,15 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
     insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
         (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
         for evaluation_id, row in zip(ids, rows, strict=True) for item in row.items])
-    event, award = Event.QA_EVALUATION.value, incentives.Award
-    incentives.award_batch([award(
-        event=event, user_id=row.user_id, idempotency_key=points_key(evaluation_id, 0),
-        source_type=SOURCE_TYPE, source_id=str(evaluation_id), occurred_at=row.evaluated_at,
-        awarded_by_id=actor_id, score=row.score, pending=True)
-        for evaluation_id, row in zip(ids, rows, strict=True) if not row.is_critical_fail],
-        now=now)   # as `_award(evaluation_id, 0, row, pending=True, …)`, without its per-row cost
+    scored = [(evaluation_id, row) for evaluation_id, row in zip(ids, rows, strict=True)
+              if not row.is_critical_fail]   # a critical fail earns nothing
+    incentives.award_scores(
+        Event.QA_EVALUATION.value, user_ids=[row.user_id for _id, row in scored],
+        keys=[points_key(evaluation_id, 0) for evaluation_id, _row in scored],
+        source_ids=[str(evaluation_id) for evaluation_id, _row in scored],
+        occurred_at=[row.evaluated_at for _id, row in scored],
+        scores=[row.score for _id, row in scored], source_type=SOURCE_TYPE,
+        awarded_by_id=actor_id, now=now)   # as `_award(evaluation_id, 0, row, pending=True, …)`
     mapped = set(db.session.scalars(select(RemediationRule.category)))
     for evaluation_id, row in zip(ids, rows, strict=True):
         if row.is_critical_fail and mapped.intersection(row.failed_categories or ("other",)):

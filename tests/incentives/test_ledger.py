@@ -210,6 +210,51 @@ def test_a_batch_puts_each_entry_in_the_centres_month(db, defaults, make_user, n
                        "qa:3:0": "2026-03", "qa:4:0": "2026-03", "qa:5:0": "2026-03"}
 
 
+def _entries_as_written(db):
+    return sorted(db.session.execute(select(
+        PointEntry.user_id, PointEntry.points, PointEntry.blade, PointEntry.event,
+        PointEntry.rule_id, PointEntry.rule_version, PointEntry.source_type,
+        PointEntry.source_id, PointEntry.idempotency_key, PointEntry.awarded_by_id,
+        PointEntry.occurred_at, PointEntry.recorded_at, PointEntry.period, PointEntry.status,
+        PointEntry.comment, PointEntry.details)).tuples().all())
+
+
+@pytest.mark.parametrize("capped", [False, True])
+def test_scores_in_columns_write_what_a_batch_of_awards_writes(db, defaults, make_user, now,
+                                                               capped):
+    """`award_scores` (QA imports) and `award_batch` of the same pending scored events give
+    the same entries, a closed month's included; with a cap the batch itself does it."""
+    from app.incentives.ledger import award_scores
+
+    agents = [make_user("agent") for _ in range(3)]
+    analyst = make_user("qa_analyst")
+    db.session.commit()
+    if capped:
+        db.session.scalar(select(Rule).where(Rule.event == "qa.evaluation")).monthly_cap = 2
+    db.session.add(ClosedPeriod(period="2026-01", closed_at=now))
+    db.session.flush()
+    events = [(agents[n % 3].id, f"qa:{n}:0", str(n), now - timedelta(days=n * 9, minutes=n),
+               (96.0, 91.5, 85.0, 70.0, 100.0)[n % 5]) for n in range(9)]
+    columns = dict(zip(("user_ids", "keys", "source_ids", "occurred_at", "scores"),
+                       map(list, zip(*events, strict=True)), strict=True))
+    scored = award_scores("qa.evaluation", **columns, source_type="qa_evaluation",
+                          awarded_by_id=analyst.id, now=now)
+    by_scores = _entries_as_written(db)
+    db.session.rollback()
+
+    db.session.add(ClosedPeriod(period="2026-01", closed_at=now))
+    if capped:
+        db.session.scalar(select(Rule).where(Rule.event == "qa.evaluation")).monthly_cap = 2
+    batch = award_batch([Award("qa.evaluation", user_id, key, "qa_evaluation",
+                               source_id=source_id, occurred_at=at, awarded_by_id=analyst.id,
+                               score=score, pending=True)
+                         for user_id, key, source_id, at, score in events], now=now)
+    assert by_scores and _entries_as_written(db) == by_scores
+    assert (scored.created, dict(scored.skipped)) == (batch.created, dict(batch.skipped))
+    assert {row[12] for row in by_scores} >= {"2026-03"}          # January went to March
+    assert "2026-01" not in {row[12] for row in by_scores}
+
+
 def test_verify_reports_a_rollup_that_drifted(db, defaults, make_user, now):
     agent = make_user("agent")
     award(Award("quiz.passed", agent.id, "q", "quiz_attempt", attempt=1), now=now)
