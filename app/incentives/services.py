@@ -83,8 +83,8 @@ def confirm_entries(entry_ids: list[int], *, now: datetime) -> int:
 
 
 __all__ = ["Award", "AwardResult", "BatchResult", "Blade", "EntryStatus", "Event",
-           "LedgerError", "award", "award_batch", "award_scores", "confirm_entries", "confirm_entry",
-           "install_defaults", "reverse_entry", "verify_rollups"]
+           "LedgerError", "award", "award_batch", "award_scores", "confirm_entries",
+           "confirm_entry", "install_defaults", "reverse_entry", "verify_rollups"]
 
 
 def points_bound(event: str) -> int | None:
