@@ -565,12 +565,13 @@ _SCORED_COLUMNS = ("user_id", "points", "source_id", "idempotency_key", "occurre
 def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  source_ids: list[str], occurred_at: list[datetime], scores: list[float],
                  source_type: str, awarded_by_id: int | None, now: datetime,
-                 chunk: int = 5000) -> BatchResult:
+                 chunk: int = 5000, converted: dict | None = None) -> BatchResult:
     """Pending points for many scored events of one rule (an import of QA results), given
     as columns: the same entries as `award_batch` of pending `Award`s with these scores, at a
     fraction of the cost per event — no object per event, and what all the entries share is
     written once per statement. A rule with caps, a negative event or a key given twice goes
-    through `award_batch` itself. Pending points change no rollup (they count once confirmed)."""
+    through `award_batch` itself. Pending points change no rollup (they count once confirmed).
+    `converted`: as for `insert_values` (the times may be those of rows the caller wrote)."""
     def as_awards() -> list[Award]:
         return [Award(event=event, user_id=user_id, idempotency_key=key,
                       source_type=source_type, source_id=source_id, occurred_at=at,
@@ -607,7 +608,7 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  "rule_version": rule.version, "source_type": source_type,
                  "awarded_by_id": awarded_by_id, "status": EntryStatus.PENDING.value,
                  "comment": None, "recorded_at": now}
-    converted: dict[int, object] = {}
+    converted = {} if converted is None else converted
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         written = _write_entries(part, _SCORED_COLUMNS, constants, converted)

@@ -99,10 +99,11 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
     if not rows:
         return []
     window_ends = dispute_window_end(now)
+    converted: dict[int, object] = {}   # the evaluations' times are their points' times too
     by_external_id = dict(insert_values(Evaluation.__table__, _EVALUATION_COLUMNS, [
         (row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at, row.channel,
          row.evaluator, row.score, row.is_critical_fail, row.comment, row.fingerprint)
-        for row in rows], returning="external_id, id",
+        for row in rows], returning="external_id, id", converted=converted,
         constants={"source": source, "status": "pending", "window_ends_at": window_ends,
                    "import_id": import_id, "revision": 0, "created_at": now}))
     ids = [by_external_id[row.external_id] for row in rows]
@@ -117,7 +118,7 @@ def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int
         source_ids=[str(evaluation_id) for evaluation_id, _row in scored],
         occurred_at=[row.evaluated_at for _id, row in scored],
         scores=[row.score for _id, row in scored], source_type=SOURCE_TYPE,
-        awarded_by_id=actor_id, now=now)   # as `_award(evaluation_id, 0, row, pending=True, …)`
+        awarded_by_id=actor_id, now=now, converted=converted)   # as `_award(…, pending=True)`
     mapped = set(db.session.scalars(select(RemediationRule.category)))
     for evaluation_id, row in zip(ids, rows, strict=True):
         if row.is_critical_fail and mapped.intersection(row.failed_categories or ("other",)):
