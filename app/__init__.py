@@ -40,9 +40,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
-    # 64 MiB of page cache (the default is 2 MiB) and fewer, larger WAL checkpoints: the
-    # ledger's indexes stay in memory when months of points or a QA export are written
-    cursor.execute("PRAGMA cache_size=-65536")
+    # SQLITE_CACHE_MB of page cache (default 64 MiB; SQLite's own is 2 MiB) and fewer, larger
+    # WAL checkpoints: the ledger's indexes stay in memory when months of points or a QA
+    # export are written
+    cache_mb = int(os.environ.get("SQLITE_CACHE_MB", "64"))
+    cursor.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 

@@ -35,7 +35,7 @@ from app.incentives.models import (
     Rule,
 )
 from app.incentives.rules import EntryStatus, Event, RuleTerms
-from app.notifications.services import notify
+from app.notifications.services import notify, notify_many
 
 
 class LedgerError(DomainError):
@@ -238,15 +238,22 @@ def _notify_level_ups(totals: dict[int, tuple[int, int]], now: datetime) -> None
     if not levels:
         return
     thresholds = [level.min_points for level in levels]
+    reached: list[tuple[int, dict]] = []   # (user, the level's names), in the users' order
     for user_id, (old, new) in totals.items():
         if new <= old:
             continue
         old_i, new_i = rules.level_index(thresholds, old), rules.level_index(thresholds, new)
         if new_i > old_i and new >= thresholds[new_i]:
             level = levels[new_i]
-            notify(user_id, N_("You reached the level %(level_en)s (%(level_zh)s)."),
-                   params={"level_en": level.name_en, "level_zh": level.name_zh},
-                   link="/windmill/", now=now)
+            reached.append((user_id, {"level_en": level.name_en, "level_zh": level.name_zh}))
+    if len(reached) == 1:
+        notify(reached[0][0], _LEVEL_MESSAGE, params=reached[0][1], link="/windmill/", now=now)
+    elif reached:   # a batch: one INSERT, not an ORM object each
+        notify_many([user_id for user_id, _names in reached], _LEVEL_MESSAGE,
+                    params=[names for _user_id, names in reached], link="/windmill/", now=now)
+
+
+_LEVEL_MESSAGE = N_("You reached the level %(level_en)s (%(level_zh)s).")
 
 
 def not_a_reversal():

@@ -2,6 +2,7 @@
 violation ladder. No Flask and no database here; the services call these."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -148,12 +149,9 @@ def ladder_step(earlier_in_window: int, *, serious: bool) -> LadderStep:
 # --- levels -----------------------------------------------------------------------------
 
 def level_index(thresholds: list[int], total: int) -> int:
-    """Index of the highest level whose threshold `total` reaches (thresholds ascending)."""
-    index = 0
-    for i, threshold in enumerate(thresholds):
-        if total >= threshold:
-            index = i
-    return index
+    """Index of the highest level whose threshold `total` reaches (thresholds ascending);
+    0 below the first."""
+    return max(bisect_right(thresholds, total) - 1, 0)
 
 
 def progress_to_next(thresholds: list[int], total: int) -> tuple[int | None, float]:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from app.database import db
+from app.database import db, insert_values
 from app.notifications.models import Notification
 
 
@@ -24,6 +24,18 @@ def notify(user_id: int, message: str, *, now: datetime, params: dict | None = N
     db.session.add(notification)
     db.session.flush()
     return notification
+
+
+def notify_many(user_ids: list[int], message: str, *, now: datetime,
+                params: list[dict], link: str | None = None) -> int:
+    """The same message (with each user's own `params`) to many inboxes in one statement per
+    thousand, e.g. the level-ups of a batch of points. Returns how many were sent."""
+    if link is not None and not link.startswith("/"):
+        raise NotificationError("a notification link must be app-relative")
+    insert_values(Notification.__table__, ("user_id", "params"), [
+        (user_id, dict(values)) for user_id, values in zip(user_ids, params, strict=True)],
+        constants={"message": message, "link": link, "created_at": now})
+    return len(user_ids)
 
 
 def mark_read(user_id: int, notification_id: int, *, now: datetime) -> bool:

@@ -272,6 +272,18 @@ def test_reaching_a_level_sends_a_notice(db, defaults, make_user, now):
     assert {"level_en": "Rising Star", "level_zh": "服务新星"} in messages
 
 
+def test_a_batch_tells_everyone_who_reached_a_level(db, defaults, make_user, now):
+    agents = [make_user("agent") for _ in range(3)]
+    award_batch([Award("career.promotion", a.id, f"p{a.id}", "promotion")
+                 for a in agents[:2]], now=now)                    # 300 ≥ 200, twice
+    notices = db.session.execute(select(Notification.user_id, Notification.params,
+                                        Notification.link, Notification.created_at)).all()
+    assert sorted((user_id, params["level_en"], link) for user_id, params, link, _at
+                  in notices) == [(agents[0].id, "Rising Star", "/windmill/"),
+                                  (agents[1].id, "Rising Star", "/windmill/")]
+    assert {at for *_rest, at in notices} == {now}
+
+
 def test_manual_points_stay_within_the_rules_bounds(db, defaults, make_user, now):
     agent = make_user("agent")
     with pytest.raises(LedgerError):
