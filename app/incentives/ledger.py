@@ -407,7 +407,7 @@ def _details(award: Award) -> dict:
     return details
 
 
-# a batch's entries, all recorded at the same time (`recorded_at`, bound once)
+# a batch's entries, all recorded at the same time (`recorded_at`, given once as a constant)
 _ENTRY_COLUMNS = ("user_id", "points", "blade", "event", "rule_id", "rule_version",
                   "source_type", "source_id", "idempotency_key", "awarded_by_id", "occurred_at",
                   "period", "status", "comment", "details")
