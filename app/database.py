@@ -132,24 +132,20 @@ def _insert_statements(table, names, rows, *, on_conflict, returning, converted,
     constants = constants or {}
     fixed = tuple(_converted_value(table, name, value, dialect)
                   for name, value in constants.items())
-    numbered = dialect.name == "sqlite" and bool(constants)   # written into the SQL
-    if constants and not numbered:   # each row carries them
+    inline = dialect.name == "sqlite" and bool(constants)   # written into the SQL
+    if constants and not inline:   # each row carries them
         given = tuple(constants.values())
         rows = [row + given for row in rows]
         names = (*names, *constants)
     converters = [(i, convert) for i, name in enumerate(names)
                   if (convert := _converter(table.c[name].type, dialect)) is not None]
     head = f"INSERT INTO {table.name} ({', '.join(names)}"
-    head += (", " + ", ".join(constants) if numbered else "") + ") VALUES "
+    head += (", " + ", ".join(constants) if inline else "") + ") VALUES "
     tail = (f" {on_conflict}" if on_conflict else "") + (
         f" RETURNING {returning}" if returning else "")
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     one_row = "(" + ", ".join([mark] * len(names)) + (
-        ", " + ", ".join(_sqlite_literal(value) for value in fixed) if numbered else "") + ")"
-
-    def values_sql(count: int) -> str:
-        return ", ".join([one_row] * count)
-    sql_of: dict[int, str] = {}
+        ", " + ", ".join(_sqlite_literal(value) for value in fixed) if inline else "") + ")"
     # one conversion per value object (a batch shares its times and details); `rows` keeps
     # every value alive meanwhile, so that no id is reused
     if converted is None:
@@ -169,11 +165,8 @@ def _insert_statements(table, names, rows, *, on_conflict, returning, converted,
             part_rows = zip(*columns, strict=True)
         else:
             part_rows = part
-        sql = sql_of.get(len(part))
-        if sql is None:
-            sql = sql_of[len(part)] = head + values_sql(len(part)) + tail
-        parameters = chain.from_iterable(part_rows)
-        yield connection.exec_driver_sql(sql, tuple(parameters))
+        yield connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
+                                         tuple(chain.from_iterable(part_rows)))
 
 
 def _sqlite_literal(value) -> str:

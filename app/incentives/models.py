@@ -23,7 +23,6 @@ from app.database import UTCDateTime, db, one_of
 from app.incentives.rules import Blade, EntryStatus, LadderStep
 
 BLADES_SQL = ", ".join(f"'{b.value}'" for b in Blade)
-STATUSES_SQL = ", ".join(f"'{s.value}'" for s in EntryStatus)
 # the tables written in bulk check their lists of values without IN (see `one_of`)
 BLADE_CHECK = one_of("blade", [b.value for b in Blade])
 STATUS_CHECK = one_of("status", [s.value for s in EntryStatus])
