@@ -3,8 +3,8 @@ types, and the bulk INSERT the ledger and the imports write with."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from itertools import chain
 
+import numpy as np
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -93,6 +93,25 @@ def _converter(column_type, dialect):
     return convert
 
 
+class Converted(list):
+    """A column's values already in the form the driver takes (see `driver_times`): the bulk
+    INSERT passes them on as they are."""
+
+    __slots__ = ()
+
+
+def driver_times(table, name: str, values) -> Converted:
+    """The timezone-aware times of a pandas Series as the driver takes them for the
+    `UTCDateTime` column `name` of `table`, converted all at once: on SQLite the UTC text
+    (numpy writes it, in C), elsewhere naive UTC datetimes."""
+    dialect = db.session.connection().dialect
+    utc = values.dt.tz_convert(UTC).dt.tz_localize(None)
+    if _converter(table.c[name].type, dialect) is _utc_text:
+        texts = np.datetime_as_string(utc.to_numpy().astype("datetime64[us]"), unit="us")
+        return Converted(text.replace("T", " ") for text in texts.tolist())
+    return Converted(utc.dt.to_pydatetime().tolist())
+
+
 def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str = "",
                   returning: str | None = None, converted: dict | None = None,
                   constants: dict | None = None) -> list:
@@ -101,31 +120,48 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
     columns every row has the same value in: on SQLite they are written into the SQL.
     `converted` (value id → what the driver takes) may be shared by several inserts of the
     same values, for as long as the caller keeps those values alive."""
-    returned = []
-    for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
-                                     returning=returning, converted=converted,
-                                     constants=constants):
-        if returning:   # plain tuples from the driver: no row objects for thousands of keys
-            returned.extend(result.cursor.fetchall())
-        result.close()
-    return returned
+    return insert_columns(table, _columns_of(names, rows), on_conflict=on_conflict,
+                          returning=returning, converted=converted, constants=constants)
 
 
 def insert_counted(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str,
                    converted: dict | None = None, constants: dict | None = None) -> int:
     """`insert_values` without RETURNING: how many rows were inserted (those that an ON
     CONFLICT … DO NOTHING skipped are not counted), which costs the driver nothing."""
-    inserted = 0
-    for result in _insert_statements(table, names, rows, on_conflict=on_conflict,
-                                     returning=None, converted=converted, constants=constants):
-        inserted += result.rowcount
-        result.close()
-    return inserted
+    return insert_columns(table, _columns_of(names, rows), on_conflict=on_conflict,
+                          converted=converted, constants=constants, counted=True)
 
 
-def _insert_statements(table, names, rows, *, on_conflict, returning, converted, constants):
-    """The INSERT statements' results, one per `_ROWS_PER_STATEMENT` rows."""
+def _columns_of(names: tuple[str, ...], rows: list[tuple]) -> dict[str, list]:
     if not rows:
+        return dict.fromkeys(names, ())
+    return dict(zip(names, zip(*rows, strict=True), strict=True))
+
+
+def insert_columns(table, columns: dict[str, list], *, on_conflict: str = "",
+                   returning: str | None = None, converted: dict | None = None,
+                   constants: dict | None = None, counted: bool = False):
+    """`insert_values` of rows given as columns (name → values, all as long): the RETURNING
+    rows, or with `counted` how many rows were inserted (the driver's row count, without
+    RETURNING). A column given as `Converted` is passed to the driver as it is."""
+    returned, inserted = [], 0
+    for result in _insert_statements(table, columns, on_conflict=on_conflict,
+                                     returning=None if counted else returning,
+                                     converted=converted, constants=constants):
+        if counted:
+            inserted += result.rowcount
+        elif returning:   # plain tuples from the driver: no row objects for thousands of keys
+            returned.extend(result.cursor.fetchall())
+        result.close()
+    return inserted if counted else returned
+
+
+def _insert_statements(table, columns: dict[str, list], *, on_conflict, returning,
+                       converted, constants):
+    """The INSERT statements' results, one per `_ROWS_PER_STATEMENT` rows."""
+    names = tuple(columns)
+    count = len(next(iter(columns.values()), ()))
+    if not count:
         return
     connection = db.session.connection()
     dialect = connection.dialect
@@ -133,40 +169,41 @@ def _insert_statements(table, names, rows, *, on_conflict, returning, converted,
     fixed = tuple(_converted_value(table, name, value, dialect)
                   for name, value in constants.items())
     inline = dialect.name == "sqlite" and bool(constants)   # written into the SQL
+    # one conversion per value object (a batch shares its times and details); the columns
+    # keep every value alive meanwhile, so that no id is reused
+    converted = {} if converted is None else converted
+    values = []
+    for name, column in columns.items():
+        convert = None if isinstance(column, Converted) else _converter(table.c[name].type,
+                                                                        dialect)
+        values.append(column if convert is None else _convert_all(column, convert, converted))
     if constants and not inline:   # each row carries them
-        given = tuple(constants.values())
-        rows = [row + given for row in rows]
         names = (*names, *constants)
-    converters = [(i, convert) for i, name in enumerate(names)
-                  if (convert := _converter(table.c[name].type, dialect)) is not None]
+        values += [[value] * count for value in fixed]
+    width = len(names)
     head = f"INSERT INTO {table.name} ({', '.join(names)}"
     head += (", " + ", ".join(constants) if inline else "") + ") VALUES "
     tail = (f" {on_conflict}" if on_conflict else "") + (
         f" RETURNING {returning}" if returning else "")
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one_row = "(" + ", ".join([mark] * len(names)) + (
+    one_row = "(" + ", ".join([mark] * width) + (
         ", " + ", ".join(_sqlite_literal(value) for value in fixed) if inline else "") + ")"
-    # one conversion per value object (a batch shares its times and details); `rows` keeps
-    # every value alive meanwhile, so that no id is reused
-    if converted is None:
-        converted = {}
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        part = rows[start:start + _ROWS_PER_STATEMENT]
-        if converters:   # column by column, then back to rows
-            columns = list(zip(*part, strict=True))
-            for i, convert in converters:
-                values = []
-                for value in columns[i]:
-                    done = converted.get(id(value), _MISSING)
-                    if done is _MISSING:
-                        done = converted[id(value)] = convert(value)
-                    values.append(done)
-                columns[i] = values
-            part_rows = zip(*columns, strict=True)
-        else:
-            part_rows = part
-        yield connection.exec_driver_sql(head + ", ".join([one_row] * len(part)) + tail,
-                                         tuple(chain.from_iterable(part_rows)))
+    for start in range(0, count, _ROWS_PER_STATEMENT):
+        end = min(start + _ROWS_PER_STATEMENT, count)
+        flat = [None] * ((end - start) * width)
+        for i, column in enumerate(values):   # row by row, column i at every width-th place
+            flat[i::width] = column[start:end]
+        yield connection.exec_driver_sql(head + ", ".join([one_row] * (end - start)) + tail,
+                                         tuple(flat))
+
+
+def _convert_all(column, convert, converted: dict) -> list:
+    """Every value of a column converted, each distinct object once (`converted` remembers
+    them by id)."""
+    for key, value in {id(value): value for value in column}.items():
+        if key not in converted:
+            converted[key] = convert(value)
+    return list(map(converted.__getitem__, map(id, column)))
 
 
 def _sqlite_literal(value) -> str:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pandas as pd
 from sqlalchemy import select
 
-from app.database import _sqlite_literal, insert_counted, insert_values
+from app.database import (
+    Converted,
+    _sqlite_literal,
+    driver_times,
+    insert_columns,
+    insert_counted,
+    insert_values,
+)
 from app.qa.models import QaImport
 
 
@@ -38,3 +46,37 @@ def test_a_counted_insert_says_how_many_rows_it_wrote(db):
 def test_sqlite_literals_quote_what_they_must():
     assert _sqlite_literal("o'clock") == "'o''clock'"
     assert [_sqlite_literal(v) for v in (None, True, 0, 2.5)] == ["NULL", "1", "0", "2.5"]
+
+
+def test_times_converted_all_at_once_are_stored_as_the_orm_stores_them(db):
+    """`driver_times` (numpy's text on SQLite) against the column type's own conversion:
+    microseconds, other zones, a summer-time change."""
+    moments = pd.Series(pd.to_datetime([
+        "2026-03-29 01:59:59.999999", "2026-03-29 03:00:00", "1999-12-31 23:59:59.123456",
+        "2026-11-30 16:00:00"], format="ISO8601")).dt.tz_localize("Europe/Berlin")
+    stored = driver_times(QaImport.__table__, "imported_at", moments)
+    assert isinstance(stored, Converted) and len(stored) == 4
+    by_orm = QaImport.__table__.c.imported_at.type.process_bind_param
+    dialect = db.session.connection().dialect
+    expected = [by_orm(m, dialect) for m in moments.dt.to_pydatetime()]
+    if dialect.name == "sqlite":
+        expected = [m.isoformat(" ", "microseconds") for m in expected]
+    assert list(stored) == expected
+    assert insert_columns(QaImport.__table__, {
+        "filename": [f"{n}.csv" for n in range(4)], "imported_at": stored},
+        constants={"source": "s", "sha256": "0" * 64, "layout": "item", "rows": 1, "new": 1,
+                   "unchanged": 0, "changed": 0}, counted=True) == 4
+    read = db.session.scalars(select(QaImport.imported_at).order_by(QaImport.id)).all()
+    assert read == [m.astimezone(UTC) for m in moments.dt.to_pydatetime()]
+
+
+def test_columns_are_converted_unless_given_converted(db):
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    rows = insert_columns(QaImport.__table__, {
+        "filename": ["a.csv", "b.csv"], "imported_at": [at, at + timedelta(seconds=1)],
+        "rows": (1, 2)}, returning="filename, rows",
+        constants={"source": "s", "sha256": "0" * 64, "layout": "item", "new": 1,
+                   "unchanged": 0, "changed": 0})
+    assert [tuple(r) for r in rows] == [("a.csv", 1), ("b.csv", 2)]
+    assert db.session.scalars(select(QaImport.imported_at).order_by(QaImport.id)).all() == [
+        at, at + timedelta(seconds=1)]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
-from app.database import db, insert_counted, insert_values
+from app.database import Converted, db, insert_columns, insert_values
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
@@ -524,7 +524,8 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        keys = _write_entries(part, _ENTRY_COLUMNS, {"recorded_at": now}, converted)
+        keys = _write_entries(dict(zip(_ENTRY_COLUMNS, zip(*part, strict=True), strict=True)),
+                              {"recorded_at": now}, converted)
         result.created += len(part) if keys is None else len(keys)
         if keys is not None:   # some keys were there already
             result.duplicates += len(part) - len(keys)
@@ -541,44 +542,41 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     return result
 
 
-def _write_entries(rows: list[tuple], names: tuple[str, ...], constants: dict,
+def _write_entries(columns: dict[str, list], constants: dict,
                    converted: dict) -> set[str] | None:
-    """INSERT entries (rows of the columns `names`, and the `constants`) whose keys may be
+    """INSERT entries (the `columns`, name → values, and the `constants`) whose keys may be
     there already: None when every one was written, else the keys of those that were.
 
     On SQLite the transaction that writes is the only writer, so the entries it wrote are
     those with a higher id than the ledger's last before the INSERT, and only a short batch
     asks which: no RETURNING of every key. PostgreSQL's writers run side by side, so there
     the INSERT returns the keys it wrote."""
+    count = len(columns["idempotency_key"])
     if db.session.connection().dialect.name != "sqlite":
-        written = {key for (key,) in insert_values(
-            PointEntry.__table__, names, rows, on_conflict=_ENTRY_ON_CONFLICT,
+        written = {key for (key,) in insert_columns(
+            PointEntry.__table__, columns, on_conflict=_ENTRY_ON_CONFLICT,
             returning="idempotency_key", converted=converted, constants=constants)}
-        return None if len(written) == len(rows) else written
+        return None if len(written) == count else written
     last = db.session.scalar(select(func.max(PointEntry.id))) or 0
-    count = insert_counted(PointEntry.__table__, names, rows, on_conflict=_ENTRY_ON_CONFLICT,
-                           converted=converted, constants=constants)
-    if count == len(rows):
+    inserted = insert_columns(PointEntry.__table__, columns, on_conflict=_ENTRY_ON_CONFLICT,
+                              converted=converted, constants=constants, counted=True)
+    if inserted == count:
         return None
     return set(db.session.scalars(select(PointEntry.idempotency_key).where(
         PointEntry.id > last)))
 
 
-# the columns of `award_scores`' entries that differ from one to the next
-_SCORED_COLUMNS = ("user_id", "points", "source_id", "idempotency_key", "occurred_at", "period",
-                   "details")
-
-
 def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  source_ids: list[str], occurred_at: list[datetime], scores: list[float],
                  source_type: str, awarded_by_id: int | None, now: datetime,
-                 chunk: int = 5000, converted: dict | None = None) -> BatchResult:
+                 chunk: int = 5000, stored_times: Converted | None = None) -> BatchResult:
     """Pending points for many scored events of one rule (an import of QA results), given
     as columns: the same entries as `award_batch` of pending `Award`s with these scores, at a
     fraction of the cost per event — no object per event, and what all the entries share is
     written once per statement. A rule with caps, a negative event or a key given twice goes
     through `award_batch` itself. Pending points change no rollup (they count once confirmed).
-    `converted`: as for `insert_values` (the times may be those of rows the caller wrote)."""
+    `stored_times`: `occurred_at` as the driver takes them, when the caller has them (see
+    `database.driver_times`)."""
     def as_awards() -> list[Award]:
         return [Award(event=event, user_id=user_id, idempotency_key=key,
                       source_type=source_type, source_id=source_id, occurred_at=at,
@@ -597,33 +595,43 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
     worth = {score: rules.points_for(terms, score=score) for score in set(scores)}
     details = {score: {"score": score} for score in worth}   # as `_details` writes them
     period_at: dict[int, str] = {}   # quarter-hour since the epoch → its month (as above)
-    rows = []   # of _SCORED_COLUMNS
-    for user_id, key, source_id, at, score in zip(user_ids, keys, source_ids, occurred_at,
-                                                  scores, strict=True):
-        points = worth[score]
-        if points == 0:
-            result.skipped["no_points"] += 1
-            continue
+    periods = []
+    for at in occurred_at:
         quarter = int(at.timestamp()) // 900
         period = period_at.get(quarter)
         if period is None:
             period = period_at[quarter] = period_of(at, tz)
-        rows.append((user_id, points, source_id, key, at,
-                     current if period in closed else period, details[score]))
-    rows.sort(key=itemgetter(0))   # by person, in the order they came (see `award_batch`)
+        periods.append(current if period in closed else period)
+    points = [worth[score] for score in scores]
+    result.skipped["no_points"] += points.count(0)
+    # by person, in the order they came (see `award_batch`), without those worth nothing
+    order = sorted((n for n, worth_it in enumerate(points) if worth_it),
+                   key=user_ids.__getitem__)
+    columns = {"user_id": user_ids, "points": points, "source_id": source_ids,
+               "idempotency_key": keys,
+               "occurred_at": occurred_at if stored_times is None else stored_times,
+               "period": periods, "details": [details[score] for score in scores]}
     constants = {"blade": rule.blade, "event": event, "rule_id": rule.id,
                  "rule_version": rule.version, "source_type": source_type,
                  "awarded_by_id": awarded_by_id, "status": EntryStatus.PENDING.value,
                  "comment": None, "recorded_at": now}
-    converted = {} if converted is None else converted
-    for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        written = _write_entries(part, _SCORED_COLUMNS, constants, converted)
+    converted: dict[int, object] = {}   # the details are shared: one JSON text per score
+    for start in range(0, len(order), chunk):
+        part = order[start:start + chunk]
+        written = _write_entries({name: _picked(values, part) for name, values in
+                                  columns.items()}, constants, converted)
         result.created += len(part) if written is None else len(written)
         if written is not None:
             result.duplicates += len(part) - len(written)
     db.session.flush()
     return result
+
+
+def _picked(values: list, positions: list[int]) -> list:
+    """The values at these positions (as the kind of list they came in: `Converted` stays)."""
+    picked = itemgetter(*positions)(values) if len(positions) > 1 else [
+        values[n] for n in positions]
+    return Converted(picked) if isinstance(values, Converted) else list(picked)
 
 
 _USERS_PER_QUERY = 500   # keeps IN lists well within SQLite's limit on bound parameters

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.centre.periods import centre_tz
-from app.database import db
+from app.database import Converted, db, driver_times
 from app.errors import DomainError
 from app.i18n import N_
 from app.imports import FileError, RowError, folded, header_key, read_frame
@@ -171,6 +171,8 @@ class ImportPlan:
     unchanged: int = 0              # evaluations imported before exactly so
     changed: int = 0                # evaluations imported before with another result
     new_rows: list[EvaluationRow] = field(default_factory=list)
+    # the new rows' times as the database driver takes them (converted all at once)
+    new_times: Converted = field(default_factory=Converted)
     # (the evaluation's id, the row as the file has it now)
     changed_rows: list[tuple[int, EvaluationRow]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -588,17 +590,18 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
                                 "a re-import cannot change it."), evaluation=ids)
     parsed["version_id"] = old_version.where(is_known, parsed["version_id"])
     if plan.layout == ITEM:
-        built = _item_rows(raw, parsed, checks)
+        built, times = _item_rows(raw, parsed, checks)
     else:
-        built = _summary_rows(raw, parsed, checks)
+        built, times = _summary_rows(raw, parsed, checks)
     known = {external_id: (evaluation_id, fingerprint, status) for external_id, evaluation_id,
              fingerprint, status in zip(existing.index, existing["id"], existing["fingerprint"],
                                         existing["status"], strict=True)}
     first_rows = None
-    for row in built:
+    for row, time in zip(built, times, strict=True):
         old = known.get(row.external_id)
         if old is None:
             plan.new_rows.append(row)
+            plan.new_times.append(time)
         elif old[1] == row.fingerprint:
             plan.unchanged += 1
         elif old[2] == "disputed":
@@ -617,7 +620,7 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
 # --- the summary layout: one row per evaluation ---------------------------------------------
 
 def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
-                  checks: _Checks) -> list[EvaluationRow]:
+                  checks: _Checks) -> tuple[list[EvaluationRow], Converted]:
     scores = _numbers(raw["score"])
     given = raw["score"] != ""
     checks.flag(given & scores.isna(), "score", N_("%(value)s is not a number."),
@@ -635,22 +638,22 @@ def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
                    "%(first)s."), evaluation=ids, first=first)
     good = ~checks.bad
     if not good.any():
-        return []
+        return [], Converted()
     # a critical fail sets the score to 0 (致命项)
     scores = scores.where(~critical, 0.0).round(2)
     scores, critical = scores[good].astype(float).tolist(), critical[good].astype(bool).tolist()
     fingerprint = {key: rules.fingerprint(key[0], key[1], [])
                    for key in set(zip(scores, critical, strict=True))}
     row = EvaluationRow   # by position (the fields' order): cheaper than keywords, row by row
+    times = parsed.loc[good, "evaluated_at"]
     return [row(external_id, user_id, version_id, at, channel, evaluator, score, is_critical,
                 comment, fingerprint[score, is_critical])
             for external_id, user_id, version_id, at, channel, evaluator, score, is_critical,
             comment in zip(ids[good].tolist(), parsed.loc[good, "user_id"].astype(int).tolist(),
                            parsed.loc[good, "version_id"].astype(int).tolist(),
-                           parsed.loc[good, "evaluated_at"].dt.to_pydatetime().tolist(),
-                           parsed.loc[good, "channel"].tolist(),
+                           times.dt.to_pydatetime().tolist(), parsed.loc[good, "channel"].tolist(),
                            raw.loc[good, "evaluator"].tolist(), scores, critical,
-                           raw.loc[good, "comment"].tolist(), strict=True)]
+                           raw.loc[good, "comment"].tolist(), strict=True)], _stored(times)
 
 
 # --- the item-level layout: one row per evaluation and criterion ----------------------------
@@ -685,7 +688,7 @@ class _Criteria:
 
 
 def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
-               checks: _Checks) -> list[EvaluationRow]:
+               checks: _Checks) -> tuple[list[EvaluationRow], Converted]:
     """Every row of an evaluation names the same agent, time and scorecard; each names a
     criterion of the evaluation's scorecard version once, with its result. The score comes
     from `rules.score_of`; an evaluation with an error in any of its rows is left out."""
@@ -740,7 +743,7 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
     bad_ids = set(ids[checks.bad])
     good = named & ~ids.isin(bad_ids)
     if not good.any():
-        return []
+        return [], Converted()
     rows = pd.DataFrame({"external_id": ids, "criterion_id": criterion, "points": points,
                          "is_na": is_na, "comment": raw["comment"]})[good]
     rows["criterion_id"] = rows["criterion_id"].astype(int)
@@ -772,6 +775,7 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
                  rows["comment"].where(~shared[rows.index], "").tolist(), strict=True)]
     scored = _Scorer(criteria)
     built = []
+    stored, times = _stored(parsed.loc[heads, "evaluated_at"]), Converted()
     for n, (external_id, row, user_id, version_id, at, channel, evaluator, comment) in enumerate(
             zip(*(head[c].tolist() for c in head.columns), strict=True)):
         start, end = bounds[n], bounds[n + 1]
@@ -786,7 +790,13 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
             evaluated_at=at, channel=channel, evaluator=evaluator, score=score,
             is_critical_fail=critical, comment=comment, fingerprint=fingerprint,
             items=items[start:end], failed_categories=failed_categories))
-    return built
+        times.append(stored[n])
+    return built, times
+
+
+def _stored(times: pd.Series) -> Converted:
+    """Evaluation times as the database driver takes them."""
+    return driver_times(Evaluation.__table__, "evaluated_at", times)
 
 
 class _Scorer:
@@ -845,7 +855,7 @@ def apply_import(plan: ImportPlan, *, filename: str, actor_id: int | None,
     if plan.new_rows:
         step("write")
         services.record_evaluations(plan.new_rows, source=plan.source, import_id=done.id,
-                                    actor_id=actor_id, now=now)
+                                    actor_id=actor_id, now=now, stored_times=plan.new_times)
     if plan.changed_rows:
         step("correct")
         reason = f"Re-import {filename or plan.filename}"[:500]

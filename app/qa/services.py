@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.auth.queries import led_team_ids
 from app.auth.roles import Permission
 from app.centre.periods import centre_tz
-from app.database import db, insert_values
+from app.database import Converted, db, insert_columns, insert_values
 from app.errors import DomainError
 from app.i18n import N_
 from app.incentives import services as incentives
@@ -93,32 +93,39 @@ _ITEM_COLUMNS = ("evaluation_id", "criterion_id", "points", "is_passed", "commen
 
 
 def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int | None,
-                       actor_id: int | None, now: datetime) -> list[int]:
+                       actor_id: int | None, now: datetime,
+                       stored_times: Converted | None = None) -> list[int]:
     """Add new evaluations in bulk, with their items and pending points; a critical fail
-    earns nothing and assigns remediation. Returns the new evaluations' ids, in row order."""
+    earns nothing and assigns remediation. Returns the new evaluations' ids, in row order.
+    `stored_times`: the rows' `evaluated_at` as the driver takes them, when the caller has
+    them (`database.driver_times`)."""
     if not rows:
         return []
-    window_ends = dispute_window_end(now)
-    converted: dict[int, object] = {}   # the evaluations' times are their points' times too
-    by_external_id = dict(insert_values(Evaluation.__table__, _EVALUATION_COLUMNS, [
+    columns = dict(zip(_EVALUATION_COLUMNS, zip(*[
         (row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at, row.channel,
          row.evaluator, row.score, row.is_critical_fail, row.comment, row.fingerprint)
-        for row in rows], returning="external_id, id", converted=converted,
-        constants={"source": source, "status": "pending", "window_ends_at": window_ends,
-                   "import_id": import_id, "revision": 0, "created_at": now}))
-    ids = [by_external_id[row.external_id] for row in rows]
+        for row in rows], strict=True), strict=True))
+    if stored_times is not None:
+        columns["evaluated_at"] = stored_times
+    by_external_id = dict(insert_columns(
+        Evaluation.__table__, columns, returning="external_id, id",
+        constants={"source": source, "status": "pending",
+                   "window_ends_at": dispute_window_end(now), "import_id": import_id,
+                   "revision": 0, "created_at": now}))
+    ids = [by_external_id[external_id] for external_id in columns["external_id"]]
     insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
         (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
         for evaluation_id, row in zip(ids, rows, strict=True) for item in row.items])
-    scored = [(evaluation_id, row) for evaluation_id, row in zip(ids, rows, strict=True)
-              if not row.is_critical_fail]   # a critical fail earns nothing
+    scored = [n for n, critical in enumerate(columns["is_critical_fail"])
+              if not critical]   # a critical fail earns nothing
     incentives.award_scores(
-        Event.QA_EVALUATION.value, user_ids=[row.user_id for _id, row in scored],
-        keys=[points_key(evaluation_id, 0) for evaluation_id, _row in scored],
-        source_ids=[str(evaluation_id) for evaluation_id, _row in scored],
-        occurred_at=[row.evaluated_at for _id, row in scored],
-        scores=[row.score for _id, row in scored], source_type=SOURCE_TYPE,
-        awarded_by_id=actor_id, now=now, converted=converted)   # as `_award(…, pending=True)`
+        Event.QA_EVALUATION.value, user_ids=[columns["user_id"][n] for n in scored],
+        keys=[points_key(ids[n], 0) for n in scored], source_ids=[str(ids[n]) for n in scored],
+        occurred_at=[rows[n].evaluated_at for n in scored],
+        scores=[columns["score"][n] for n in scored], source_type=SOURCE_TYPE,
+        awarded_by_id=actor_id, now=now,   # as `_award(…, pending=True)`
+        stored_times=None if stored_times is None else Converted(
+            stored_times[n] for n in scored))
     mapped = set(db.session.scalars(select(RemediationRule.category)))
     for evaluation_id, row in zip(ids, rows, strict=True):
         if row.is_critical_fail and mapped.intersection(row.failed_categories or ("other",)):
