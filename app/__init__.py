@@ -19,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import joinedload
 
 from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 from app.i18n import LANGUAGE_NAMES, LANGUAGES, select_locale
@@ -101,7 +102,9 @@ def _configure_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        # with the roles in the same query (every page asks for them), not in a second one
+        user = db.session.get(User, int(user_id), options=[joinedload(User.role_links)]
+                              ) if user_id.isdigit() else None
         return user if user is not None and user.is_active else None
 
 
@@ -150,7 +153,7 @@ def _register_cli(app: Flask) -> None:
 
 def _register_templating(app: Flask) -> None:
     from app.main.navigation import navigation_for
-    from app.notifications.services import count_unread
+    from app.notifications.queries import unread_count
 
     @app.context_processor
     def inject_layout():
@@ -158,7 +161,7 @@ def _register_templating(app: Flask) -> None:
         return {
             "centre_name": app.config["CENTRE_NAME"],
             "nav_items": navigation_for(user) if user else [],
-            "unread_count": count_unread(user.id) if user else 0,
+            "unread_count": unread_count(user.id) if user else 0,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "current_locale": select_locale(),
         }

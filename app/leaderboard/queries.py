@@ -210,7 +210,9 @@ def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules
 
 
 def is_closed(period: str) -> bool:
-    return db.session.get(ClosedPeriod, period) is not None
+    """Read on the session's connection: one key, nothing to load (every board page asks)."""
+    return db.session.connection().execute(
+        select(ClosedPeriod.period).where(ClosedPeriod.period == period)).first() is not None
 
 
 def get_board(period: str, spec: BoardSpec) -> rules.Board:

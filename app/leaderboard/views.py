@@ -1,6 +1,8 @@
 """The leaderboards: individual, cohort, team and per blade, for any month; month close."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
     Response,
@@ -11,23 +13,27 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.auth.access import permission_required
 from app.auth.forms import ConfirmForm
 from app.auth.roles import Permission
 from app.centre.periods import PeriodError, centre_tz, parse_period
 from app.database import db, utcnow
+from app.extensions import cache
 from app.incentives.queries import BLADE_LABELS
 from app.incentives.rules import Blade
 from app.leaderboard import exports, queries, rules, wallboard
 from app.leaderboard.forms import WallboardForm
 from app.leaderboard.services import MonthError, close_month, current_period, month_status
+from app.notifications.queries import unread_count
 
 bp = Blueprint("leaderboard", __name__, template_folder="templates")
 
@@ -104,24 +110,57 @@ def _requested_board():
     return period, spec, board, me, board.row_of(me)
 
 
+def _page_key(period: str, spec: queries.BoardSpec, status: str, locale: str) -> str | None:
+    """The cache key of the whole board page as this viewer sees it now, or None when the
+    page must not come from the cache (a message waits to be shown once).
+
+    It holds everything the page shows that may change: the points version (a new award
+    changes it), the month's status, the viewer (who they are, their name, team, cohort and
+    roles: the menu, their row and whether names are hidden), the language, the inbox's
+    unread count, the whole address (the filters and the language form's way back) and the
+    session's CSRF token (the page's forms carry it, signed). Other people's names, teams and
+    levels may take `PAGE_SECONDS` to show, as in the page's fragments."""
+    if "_flashes" in session:
+        return None
+    generate_csrf()    # the session's token, made now if the page would make it
+    token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
+    user = current_user
+    parts = (request.full_path, period, spec.key, status, queries.points_version(), locale,
+             _pseudonymise(), unread_count(user.id), user.id, user.name, user.team_id,
+             user.hire_date.isoformat(), sorted(role.value for role in user.roles), token)
+    return "leaderboard-page/" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+# how long a rendered page is kept: as long as what it shows of other people
+PAGE_SECONDS = queries.PEOPLE_SECONDS
+
+
 @bp.route("/")
 @permission_required(Permission.VIEW_LEADERBOARD)
 def index():
     period = _month()
     spec = _spec(period)
     locale = str(get_locale())
+    today = utcnow().astimezone(centre_tz()).date()
+    status = month_status(period, today)
+    key = _page_key(period, spec, status, locale)
+    html = cache.get(key) if key else None
+    if html is not None:
+        return html
     page = queries.BoardPage(period, spec, viewer_id=current_user.id,
                              viewer_team_id=current_user.team_id, pseudonymise=_pseudonymise(),
                              salt=current_app.config["SECRET_KEY"], locale=locale)
-    today = utcnow().astimezone(centre_tz()).date()
-    return render_template(
+    html = render_template(
         "leaderboard/index.html", period=period, spec=spec, page=page, locale=locale,
-        status=month_status(period, today), fragment_seconds=queries.PEOPLE_SECONDS,
+        status=status, fragment_seconds=queries.PEOPLE_SECONDS,
         teams=queries.list_teams,
         team_shown=int(spec.scope[5:]) if spec.scope.startswith("team-") else None,
         cohorts=queries.cohorts_in(period) if spec.kind == "cohort" else [],
         blades=BLADE_LABELS, close_form=ConfirmForm()
         if current_user.can(Permission.MANAGE_INCENTIVES) else None)
+    if key:
+        cache.set(key, html, timeout=PAGE_SECONDS)
+    return html
 
 
 @bp.route("/close/<period>", methods=["POST"])
