@@ -17,7 +17,7 @@ from flask_babel import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 
@@ -100,11 +100,14 @@ def _configure_login(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
 
+    # the signed-in user with their roles (every page asks for them) in one query, built once
+    signed_in = (select(User).options(joinedload(User.role_links))
+                 .where(User.id == bindparam("user_id")))
+
     @login_manager.user_loader
     def load_user(user_id: str):
-        # with the roles in the same query (every page asks for them), not in a second one
-        user = db.session.get(User, int(user_id), options=[joinedload(User.role_links)]
-                              ) if user_id.isdigit() else None
+        user = db.session.execute(signed_in, {"user_id": int(user_id)}).unique(
+        ).scalar_one_or_none() if user_id.isdigit() else None
         return user if user is not None and user.is_active else None
 
 

@@ -210,9 +210,17 @@ def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules
 
 
 def is_closed(period: str) -> bool:
-    """Read on the session's connection: one key, nothing to load (every board page asks)."""
-    return db.session.connection().execute(
+    """Whether the month is closed. Every board page asks: a closed month stays closed, so that
+    answer is cached; an open one is read each time, on the session's connection (one key,
+    nothing to load)."""
+    key = f"closed/{period}"
+    if cache.get(key):
+        return True
+    closed = db.session.connection().execute(
         select(ClosedPeriod.period).where(ClosedPeriod.period == period)).first() is not None
+    if closed:
+        cache.set(key, True, timeout=SNAPSHOT_SECONDS)
+    return closed
 
 
 def get_board(period: str, spec: BoardSpec) -> rules.Board:

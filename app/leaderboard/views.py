@@ -122,8 +122,10 @@ def _page_key(period: str, spec: queries.BoardSpec, status: str, locale: str) ->
     levels may take `PAGE_SECONDS` to show, as in the page's fragments."""
     if "_flashes" in session:
         return None
-    generate_csrf()    # the session's token, made now if the page would make it
-    token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field not in session:
+        generate_csrf()    # the session's token, made now as the page would make it
+    token = session[field]
     user = current_user
     parts = (request.full_path, period, spec.key, status, queries.points_version(), locale,
              _pseudonymise(), unread_count(user.id), user.id, user.name, user.team_id,
