@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ from app.qa.models import (
     Scorecard,
     ScorecardVersion,
 )
-from app.qa.services import EvaluationRow, ItemRow
+from app.qa.services import EvaluationRow, ItemRow, NewEvaluations
 
 SUMMARY, ITEM = "summary", "item"
 MAX_BYTES = 100 * 1024 * 1024      # QA_IMPORT_MAX_BYTES overrides it
@@ -170,9 +170,7 @@ class ImportPlan:
     new: int = 0                    # evaluations not imported before
     unchanged: int = 0              # evaluations imported before exactly so
     changed: int = 0                # evaluations imported before with another result
-    new_rows: list[EvaluationRow] = field(default_factory=list)
-    # the new rows' times as the database driver takes them (converted all at once)
-    new_times: Converted = field(default_factory=Converted)
+    new_rows: NewEvaluations = field(default_factory=NewEvaluations)
     # (the evaluation's id, the row as the file has it now)
     changed_rows: list[tuple[int, EvaluationRow]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
@@ -590,21 +588,23 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
                                 "a re-import cannot change it."), evaluation=ids)
     parsed["version_id"] = old_version.where(is_known, parsed["version_id"])
     if plan.layout == ITEM:
-        built, times = _item_rows(raw, parsed, checks)
+        built = _item_rows(raw, parsed, checks)
     else:
-        built, times = _summary_rows(raw, parsed, checks)
-    known = {external_id: (evaluation_id, fingerprint, status) for external_id, evaluation_id,
-             fingerprint, status in zip(existing.index, existing["id"], existing["fingerprint"],
-                                        existing["status"], strict=True)}
+        built = _summary_rows(raw, parsed, checks)
+    # each built evaluation's row in `existing`, or -1 when the source has not imported it
+    at = existing.index.get_indexer(built.external_id) if len(existing) else np.full(
+        len(built), -1)
+    plan.new_rows = built.picked(np.flatnonzero(at < 0).tolist())
+    seen = np.flatnonzero(at >= 0)
+    before = existing.iloc[at[seen]]
+    same = before["fingerprint"].to_numpy() == np.array(
+        [built.fingerprint[n] for n in seen.tolist()], dtype=object)
+    plan.unchanged = int(same.sum())
     first_rows = None
-    for row, time in zip(built, times, strict=True):
-        old = known.get(row.external_id)
-        if old is None:
-            plan.new_rows.append(row)
-            plan.new_times.append(time)
-        elif old[1] == row.fingerprint:
-            plan.unchanged += 1
-        elif old[2] == "disputed":
+    for n, evaluation_id, status in zip(seen[~same].tolist(), before["id"][~same].tolist(),
+                                        before["status"][~same].tolist(), strict=True):
+        row = built[n]
+        if status == "disputed":
             if first_rows is None:
                 first_rows = raw.groupby(ids)["_row"].first()
             plan.errors.append(RowError(int(first_rows[row.external_id]),
@@ -613,14 +613,14 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
                                            "dispute before importing a change."),
                                         {"evaluation": row.external_id}))
         else:
-            plan.changed_rows.append((int(old[0]), row))
+            plan.changed_rows.append((int(evaluation_id), row))
     plan.new, plan.changed = len(plan.new_rows), len(plan.changed_rows)
 
 
 # --- the summary layout: one row per evaluation ---------------------------------------------
 
 def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
-                  checks: _Checks) -> tuple[list[EvaluationRow], Converted]:
+                  checks: _Checks) -> NewEvaluations:
     scores = _numbers(raw["score"])
     given = raw["score"] != ""
     checks.flag(given & scores.isna(), "score", N_("%(value)s is not a number."),
@@ -638,22 +638,21 @@ def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
                    "%(first)s."), evaluation=ids, first=first)
     good = ~checks.bad
     if not good.any():
-        return [], Converted()
+        return NewEvaluations()
     # a critical fail sets the score to 0 (致命项)
     scores = scores.where(~critical, 0.0).round(2)
     scores, critical = scores[good].astype(float).tolist(), critical[good].astype(bool).tolist()
     fingerprint = {key: rules.fingerprint(key[0], key[1], [])
                    for key in set(zip(scores, critical, strict=True))}
-    row = EvaluationRow   # by position (the fields' order): cheaper than keywords, row by row
     times = parsed.loc[good, "evaluated_at"]
-    return [row(external_id, user_id, version_id, at, channel, evaluator, score, is_critical,
-                comment, fingerprint[score, is_critical])
-            for external_id, user_id, version_id, at, channel, evaluator, score, is_critical,
-            comment in zip(ids[good].tolist(), parsed.loc[good, "user_id"].astype(int).tolist(),
-                           parsed.loc[good, "version_id"].astype(int).tolist(),
-                           times.dt.to_pydatetime().tolist(), parsed.loc[good, "channel"].tolist(),
-                           raw.loc[good, "evaluator"].tolist(), scores, critical,
-                           raw.loc[good, "comment"].tolist(), strict=True)], _stored(times)
+    return NewEvaluations(
+        ids[good].tolist(), parsed.loc[good, "user_id"].astype(int).tolist(),
+        parsed.loc[good, "version_id"].astype(int).tolist(),
+        times.dt.tz_convert(UTC).dt.to_pydatetime().tolist(),
+        parsed.loc[good, "channel"].tolist(), raw.loc[good, "evaluator"].tolist(), scores,
+        critical, raw.loc[good, "comment"].tolist(),
+        [fingerprint[key] for key in zip(scores, critical, strict=True)],
+        stored_times=_stored(times))
 
 
 # --- the item-level layout: one row per evaluation and criterion ----------------------------
@@ -688,7 +687,7 @@ class _Criteria:
 
 
 def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
-               checks: _Checks) -> tuple[list[EvaluationRow], Converted]:
+               checks: _Checks) -> NewEvaluations:
     """Every row of an evaluation names the same agent, time and scorecard; each names a
     criterion of the evaluation's scorecard version once, with its result. The score comes
     from `rules.score_of`; an evaluation with an error in any of its rows is left out."""
@@ -743,7 +742,7 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
     bad_ids = set(ids[checks.bad])
     good = named & ~ids.isin(bad_ids)
     if not good.any():
-        return [], Converted()
+        return NewEvaluations()
     rows = pd.DataFrame({"external_id": ids, "criterion_id": criterion, "points": points,
                          "is_na": is_na, "comment": raw["comment"]})[good]
     rows["criterion_id"] = rows["criterion_id"].astype(int)
@@ -791,7 +790,7 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
             is_critical_fail=critical, comment=comment, fingerprint=fingerprint,
             items=items[start:end], failed_categories=failed_categories))
         times.append(stored[n])
-    return built, times
+    return NewEvaluations.of(built, stored_times=times)
 
 
 def _stored(times: pd.Series) -> Converted:
@@ -855,7 +854,7 @@ def apply_import(plan: ImportPlan, *, filename: str, actor_id: int | None,
     if plan.new_rows:
         step("write")
         services.record_evaluations(plan.new_rows, source=plan.source, import_id=done.id,
-                                    actor_id=actor_id, now=now, stored_times=plan.new_times)
+                                    actor_id=actor_id, now=now)
     if plan.changed_rows:
         step("correct")
         reason = f"Re-import {filename or plan.filename}"[:500]

@@ -8,8 +8,10 @@ points of an evaluation's current revision are the ledger entry with the key
 `points_key(id, revision)`; a correction reverses that entry and awards the next revision."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -67,6 +69,80 @@ class EvaluationRow:
     failed_categories: tuple[str, ...] = ()
 
 
+# EvaluationRow's fields that are columns of the evaluation
+_EVALUATION_COLUMNS = ("external_id", "user_id", "scorecard_version_id", "evaluated_at",
+                       "channel", "evaluator", "score", "is_critical_fail", "comment",
+                       "fingerprint")
+
+
+@dataclass(slots=True)
+class NewEvaluations(Sequence):
+    """New evaluations as columns, as an import writes them: the fields of `EvaluationRow`,
+    each a list in the evaluations' order, without an object per evaluation (a sequence of
+    `EvaluationRow`s all the same). `stored_times`: `evaluated_at` as the database driver
+    takes it, when the import converted it (`database.driver_times`)."""
+
+    external_id: list[str] = field(default_factory=list)
+    user_id: list[int] = field(default_factory=list)
+    scorecard_version_id: list[int] = field(default_factory=list)
+    evaluated_at: list[datetime] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    evaluator: list[str] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+    is_critical_fail: list[bool] = field(default_factory=list)
+    comment: list[str] = field(default_factory=list)
+    fingerprint: list[str] = field(default_factory=list)
+    items: list[list[ItemRow]] | None = None             # None: no items (the summary layout)
+    failed_categories: list[tuple[str, ...]] | None = None
+    stored_times: Converted | None = None
+
+    @classmethod
+    def of(cls, rows: Sequence[EvaluationRow],
+           stored_times: Converted | None = None) -> NewEvaluations:
+        if isinstance(rows, NewEvaluations):
+            return rows
+        columns = zip(*[(r.external_id, r.user_id, r.scorecard_version_id, r.evaluated_at,
+                         r.channel, r.evaluator, r.score, r.is_critical_fail, r.comment,
+                         r.fingerprint) for r in rows], strict=True)
+        return cls(*(list(column) for column in columns),
+                   items=[r.items for r in rows],
+                   failed_categories=[r.failed_categories for r in rows],
+                   stored_times=stored_times) if rows else cls()
+
+    def __len__(self) -> int:
+        return len(self.external_id)
+
+    def __getitem__(self, n):
+        if isinstance(n, slice):
+            return self.picked(range(len(self))[n])
+        return EvaluationRow(*(getattr(self, name)[n] for name in _EVALUATION_COLUMNS),
+                             items=self.items[n] if self.items is not None else [],
+                             failed_categories=(self.failed_categories[n]
+                                                if self.failed_categories is not None else ()))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def picked(self, positions) -> NewEvaluations:
+        """The evaluations at these positions, in their order."""
+        positions = list(positions)
+        if positions == list(range(len(self))):
+            return self
+        take = itemgetter(*positions) if len(positions) > 1 else lambda v: [
+            v[n] for n in positions]
+
+        def pick(values):
+            if values is None:
+                return None
+            return Converted(take(values)) if isinstance(values, Converted) else list(
+                take(values))
+
+        return NewEvaluations(*(pick(getattr(self, name)) for name in _EVALUATION_COLUMNS),
+                              items=pick(self.items),
+                              failed_categories=pick(self.failed_categories),
+                              stored_times=pick(self.stored_times))
+
+
 def points_key(evaluation_id: int, revision: int) -> str:
     return f"qa:{evaluation_id}:{revision}"
 
@@ -86,51 +162,49 @@ def dispute_window_end(now: datetime) -> datetime:
 
 # --- recording imported evaluations ---------------------------------------------------------
 
-_EVALUATION_COLUMNS = ("external_id", "user_id", "scorecard_version_id", "evaluated_at",
-                       "channel", "evaluator", "score", "is_critical_fail", "comment",
-                       "fingerprint")
 _ITEM_COLUMNS = ("evaluation_id", "criterion_id", "points", "is_passed", "comment")
 
 
-def record_evaluations(rows: list[EvaluationRow], *, source: str, import_id: int | None,
-                       actor_id: int | None, now: datetime,
-                       stored_times: Converted | None = None) -> list[int]:
-    """Add new evaluations in bulk, with their items and pending points; a critical fail
-    earns nothing and assigns remediation. Returns the new evaluations' ids, in row order.
-    `stored_times`: the rows' `evaluated_at` as the driver takes them, when the caller has
-    them (`database.driver_times`)."""
+def record_evaluations(rows: Sequence[EvaluationRow], *, source: str, import_id: int | None,
+                       actor_id: int | None, now: datetime) -> list[int]:
+    """Add new evaluations in bulk (rows, or `NewEvaluations`), with their items and pending
+    points; a critical fail earns nothing and assigns remediation. Returns the new
+    evaluations' ids, in row order."""
     if not rows:
         return []
-    columns = dict(zip(_EVALUATION_COLUMNS, zip(*[
-        (row.external_id, row.user_id, row.scorecard_version_id, row.evaluated_at, row.channel,
-         row.evaluator, row.score, row.is_critical_fail, row.comment, row.fingerprint)
-        for row in rows], strict=True), strict=True))
-    if stored_times is not None:
-        columns["evaluated_at"] = stored_times
+    new = NewEvaluations.of(rows)
+    columns = {name: getattr(new, name) for name in _EVALUATION_COLUMNS}
+    # what every driver takes as it is: no conversion of each value
+    columns["score"] = Converted(map(float, new.score))
+    columns["is_critical_fail"] = Converted(map(bool, new.is_critical_fail))
+    if new.stored_times is not None:
+        columns["evaluated_at"] = new.stored_times
     by_external_id = dict(insert_columns(
         Evaluation.__table__, columns, returning="external_id, id",
         constants={"source": source, "status": "pending",
                    "window_ends_at": dispute_window_end(now), "import_id": import_id,
                    "revision": 0, "created_at": now}))
-    ids = [by_external_id[external_id] for external_id in columns["external_id"]]
-    insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
-        (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
-        for evaluation_id, row in zip(ids, rows, strict=True) for item in row.items])
-    scored = [n for n, critical in enumerate(columns["is_critical_fail"])
-              if not critical]   # a critical fail earns nothing
+    ids = list(map(by_external_id.__getitem__, new.external_id))
+    if new.items:
+        insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
+            (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
+            for evaluation_id, items in zip(ids, new.items, strict=True) for item in items])
+    # a critical fail earns nothing
+    scored = new.picked(n for n, critical in enumerate(new.is_critical_fail) if not critical)
+    scored_ids = [by_external_id[external_id] for external_id in scored.external_id]
     incentives.award_scores(
-        Event.QA_EVALUATION.value, user_ids=[columns["user_id"][n] for n in scored],
-        keys=[points_key(ids[n], 0) for n in scored], source_ids=[str(ids[n]) for n in scored],
-        occurred_at=[rows[n].evaluated_at for n in scored],
-        scores=[columns["score"][n] for n in scored], source_type=SOURCE_TYPE,
-        awarded_by_id=actor_id, now=now,   # as `_award(…, pending=True)`
-        stored_times=None if stored_times is None else Converted(
-            stored_times[n] for n in scored))
-    mapped = set(db.session.scalars(select(RemediationRule.category)))
-    for evaluation_id, row in zip(ids, rows, strict=True):
-        if row.is_critical_fail and mapped.intersection(row.failed_categories or ("other",)):
-            assign_remediation(evaluation_id, row.user_id, row.failed_categories,
-                               actor_id=actor_id, now=now)
+        Event.QA_EVALUATION.value, user_ids=scored.user_id,
+        keys=[points_key(evaluation_id, 0) for evaluation_id in scored_ids],
+        source_ids=list(map(str, scored_ids)), occurred_at=scored.evaluated_at,
+        scores=scored.score, source_type=SOURCE_TYPE, awarded_by_id=actor_id, now=now,
+        stored_times=scored.stored_times)   # as `_award(…, pending=True)` of each
+    if any(new.is_critical_fail):
+        mapped = set(db.session.scalars(select(RemediationRule.category)))
+        categories = new.failed_categories or [()] * len(new)
+        for evaluation_id, user_id, critical, failed in zip(
+                ids, new.user_id, new.is_critical_fail, categories, strict=True):
+            if critical and mapped.intersection(failed or ("other",)):
+                assign_remediation(evaluation_id, user_id, failed, actor_id=actor_id, now=now)
     return ids
 
 
