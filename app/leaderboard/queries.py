@@ -273,10 +273,25 @@ def _cohorts(period: str) -> list[str]:
                   reverse=True)
 
 
+def _stored_cohorts(period: str) -> list[str] | None:
+    """A closed month's cohorts: those whose boards its close stored (it stores every board,
+    the centre's always), read from the snapshots' keys; None for a month without them."""
+    boards = set(db.session.scalars(select(BoardSnapshot.board).where(
+        BoardSnapshot.period == period,
+        or_(BoardSnapshot.board == CENTRE, BoardSnapshot.board.like("cohort:%:all")))))
+    if CENTRE not in boards:
+        return None
+    return sorted((BoardSpec.parse(key).scope for key in boards if key != CENTRE),
+                  reverse=True)
+
+
 def cohorts_in(period: str) -> list[str]:
     """The onboarding cohorts (hire months) of the agents employed in that month, newest
-    first."""
-    return _cached(f"cohorts/{period}", lambda: _cohorts(period))
+    first; for a closed month, those of its stored boards."""
+    def cohorts():
+        stored = _stored_cohorts(period) if is_closed(period) else None
+        return _cohorts(period) if stored is None else stored
+    return _cached(f"cohorts/{period}", cohorts)
 
 
 def list_teams() -> list[tuple[int, str]]:

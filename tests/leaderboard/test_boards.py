@@ -161,3 +161,16 @@ def test_the_cached_page_shows_a_new_award_at_once(client, login_as, centre, db)
     db.session.commit()
     assert "You are number 1 of 5, with 320 points." in client.get("/leaderboard/").get_data(
         as_text=True)
+
+
+def test_a_closed_months_cohorts_are_those_of_its_stored_boards(db, centre, make_user, app):
+    from app.extensions import cache
+    from app.leaderboard.queries import cohorts_in
+    close_month("2026-03", actor_id=None, now=APRIL_20)
+    db.session.commit()
+    assert cohorts_in("2026-03") == ["2026-03", "2025-05", "2024-01"]
+    # someone recorded later as hired in March 2025 — a cohort without a board that month
+    make_user("agent", name="Late", hire_date=date(2025, 3, 3))
+    cache.clear()
+    assert cohorts_in("2026-03") == ["2026-03", "2025-05", "2024-01"]
+    assert "2025-03" in cohorts_in("2026-04")                 # an open month reads people
