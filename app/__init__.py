@@ -1,9 +1,11 @@
 """The application factory."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
+from babel import Locale
 from babel.lists import format_list
 from flask import Flask, render_template, request, url_for
 from flask_babel import (
@@ -173,13 +175,35 @@ def _register_templating(app: Flask) -> None:
         format_date(value, fmt) if value else "")
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": (
         format_datetime(value, fmt) if value else "")
-    app.jinja_env.filters["number"] = lambda value: format_decimal(value)
+    app.jinja_env.filters["number"] = _number
     app.jinja_env.filters["decimal1"] = lambda value: format_decimal(value, "#,##0.#")
     app.jinja_env.filters["link_list"] = _link_list
     # obj|loc("name"): obj.name_zh in Chinese, obj.name_en otherwise
     app.jinja_env.filters["loc"] = _localized
     app.jinja_env.filters["percent"] = lambda value, fmt="#,##0.0%": (
         format_percent(value, fmt) if value is not None else "—")
+
+
+@functools.cache
+def _group_separator(locale: str) -> str | None:
+    """The group separator of a language that writes whole numbers as "#,##0" in Latin
+    digits, as Python's own grouping does; None for any other."""
+    parsed = Locale.parse(locale)
+    if (parsed.decimal_formats.get(None).pattern != "#,##0.###"
+            or parsed.default_numbering_system != "latn"):
+        return None
+    return parsed.number_symbols["latn"]["group"]
+
+
+def _number(value) -> str:
+    """A number as the current language writes it (Babel's decimal format). Whole numbers
+    from 0 up — points and counts, on every board row — are grouped directly when the
+    language writes them the plain way: what Babel would write, without its work."""
+    if type(value) is int and value >= 0:
+        group = _group_separator(str(get_locale()))
+        if group is not None:
+            return f"{value:,}".replace(",", group)
+    return format_decimal(value)
 
 
 def _localized(obj, field: str):
