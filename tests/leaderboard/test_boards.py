@@ -174,3 +174,14 @@ def test_a_closed_months_cohorts_are_those_of_its_stored_boards(db, centre, make
     cache.clear()
     assert cohorts_in("2026-03") == ["2026-03", "2025-05", "2024-01"]
     assert "2025-03" in cohorts_in("2026-04")                 # an open month reads people
+
+
+def test_the_team_filter_lists_every_team_and_selects_the_shown_one(client, login_as, centre,
+                                                                    make_team):
+    odd = make_team("R&D <night>")
+    login_as("agent", team=centre["red"])
+    page = client.get(f"/leaderboard/?team={centre['blue'].id}").get_data(as_text=True)
+    assert f'<option value="{centre["blue"].id}" selected>Blue</option>' in page
+    assert f'<option value="{centre["red"].id}">Red</option>' in page
+    assert f'<option value="{odd.id}">R&amp;D &lt;night&gt;</option>' in page
+    assert page.count(" selected>") == 2       # the board kind and the team
