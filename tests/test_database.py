@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
+import pytest
 from sqlalchemy import select
 
 from app.database import (
@@ -13,6 +14,7 @@ from app.database import (
     driver_times,
     insert_columns,
     insert_counted,
+    insert_ids,
     insert_values,
 )
 from app.qa.models import QaImport
@@ -80,3 +82,34 @@ def test_columns_are_converted_unless_given_converted(db):
     assert [tuple(r) for r in rows] == [("a.csv", 1), ("b.csv", 2)]
     assert db.session.scalars(select(QaImport.imported_at).order_by(QaImport.id)).all() == [
         at, at + timedelta(seconds=1)]
+
+
+def _imports(count: int, start: int = 0) -> dict[str, list]:
+    return {"filename": [f"{n}.csv" for n in range(start, start + count)],
+            "sha256": ["0" * 64] * count, "rows": list(range(start, start + count))}
+
+
+_IMPORT_CONSTANTS = {"source": "s", "layout": "item", "new": 1, "unchanged": 0, "changed": 0,
+                     "imported_at": datetime(2026, 3, 1, tzinfo=UTC)}
+
+
+def test_new_rows_ids_come_back_in_row_order(db):
+    first = insert_ids(QaImport.__table__, _imports(3), key="filename",
+                       constants=_IMPORT_CONSTANTS)
+    ids = insert_ids(QaImport.__table__, _imports(1500, start=3), key="filename",
+                     constants=_IMPORT_CONSTANTS)   # two statements
+    assert len(set(first + ids)) == 1503
+    stored = dict(db.session.execute(select(QaImport.id, QaImport.filename)).all())
+    assert [stored[i] for i in first + ids] == [f"{n}.csv" for n in range(1503)]
+
+
+def test_new_rows_ids_are_returned_when_they_cannot_be_the_next_ones(db):
+    """SQLite picks ids at random once its largest possible id is taken."""
+    if db.session.connection().dialect.name != "sqlite":
+        pytest.skip("SQLite's choice of ids; elsewhere the ids are always returned")
+    insert_columns(QaImport.__table__, {"id": [2**63 - 1], **_imports(1, start=99)},
+                   constants=_IMPORT_CONSTANTS)
+    ids = insert_ids(QaImport.__table__, _imports(50), key="filename",
+                     constants=_IMPORT_CONSTANTS)
+    stored = dict(db.session.execute(select(QaImport.id, QaImport.filename)).all())
+    assert [stored[i] for i in ids] == [f"{n}.csv" for n in range(50)]

@@ -632,10 +632,12 @@ def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
     checks.flag(~critical & ~flags.isin(NO), "critical_fail",
                 N_("%(value)s is not yes or no."), value=raw["critical_fail"])
     ids = parsed["external_id"]
-    first = raw.groupby(ids)["_row"].transform("first")
-    checks.flag((ids != "") & ids.duplicated(), "evaluation_id",
-                N_("Evaluation %(evaluation)s appears more than once in the file, first in row "
-                   "%(first)s."), evaluation=ids, first=first)
+    repeated = (ids != "") & ids.duplicated()
+    if repeated.any():   # (the rows they were first in are looked up only then)
+        checks.flag(repeated, "evaluation_id",
+                    N_("Evaluation %(evaluation)s appears more than once in the file, first in "
+                       "row %(first)s."), evaluation=ids,
+                    first=raw.groupby(ids)["_row"].transform("first"))
     good = ~checks.bad
     if not good.any():
         return NewEvaluations()

@@ -21,7 +21,7 @@ from app.auth.models import User
 from app.auth.queries import led_team_ids
 from app.auth.roles import Permission
 from app.centre.periods import centre_tz
-from app.database import Converted, db, insert_columns, insert_values
+from app.database import Converted, db, insert_ids, insert_values
 from app.errors import DomainError
 from app.i18n import N_
 from app.incentives import services as incentives
@@ -179,19 +179,18 @@ def record_evaluations(rows: Sequence[EvaluationRow], *, source: str, import_id:
     columns["is_critical_fail"] = Converted(map(bool, new.is_critical_fail))
     if new.stored_times is not None:
         columns["evaluated_at"] = new.stored_times
-    by_external_id = dict(insert_columns(
-        Evaluation.__table__, columns, returning="external_id, id",
+    ids = insert_ids(
+        Evaluation.__table__, columns, key="external_id",
         constants={"source": source, "status": "pending",
                    "window_ends_at": dispute_window_end(now), "import_id": import_id,
-                   "revision": 0, "created_at": now}))
-    ids = list(map(by_external_id.__getitem__, new.external_id))
+                   "revision": 0, "created_at": now})
     if new.items:
         insert_values(EvaluationItem.__table__, _ITEM_COLUMNS, [
             (evaluation_id, item.criterion_id, item.points, item.is_passed, item.comment)
             for evaluation_id, items in zip(ids, new.items, strict=True) for item in items])
     # a critical fail earns nothing
-    scored = new.picked(n for n, critical in enumerate(new.is_critical_fail) if not critical)
-    scored_ids = [by_external_id[external_id] for external_id in scored.external_id]
+    kept = [n for n, critical in enumerate(new.is_critical_fail) if not critical]
+    scored, scored_ids = new.picked(kept), [ids[n] for n in kept]
     incentives.award_scores(
         Event.QA_EVALUATION.value, user_ids=scored.user_id,
         keys=[points_key(evaluation_id, 0) for evaluation_id in scored_ids],
