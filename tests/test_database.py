@@ -2,6 +2,7 @@
 (written into the SQL on SQLite, bound with every row on PostgreSQL)."""
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from app.database import (
     Converted,
     _sqlite_literal,
+    collector_paused,
     driver_times,
     insert_columns,
     insert_counted,
@@ -113,3 +115,21 @@ def test_new_rows_ids_are_returned_when_they_cannot_be_the_next_ones(db):
                      constants=_IMPORT_CONSTANTS)
     stored = dict(db.session.execute(select(QaImport.id, QaImport.filename)).all())
     assert [stored[i] for i in ids] == [f"{n}.csv" for n in range(50)]
+
+
+def test_bulk_jobs_pause_the_cycle_collector_and_leave_it_as_it_was():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()   # the inner pause leaves the outer one paused
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()   # paused before: stays paused
+    finally:
+        gc.enable()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.centre.periods import centre_tz, local_time, period_of
-from app.database import Converted, db, insert_columns, insert_values
+from app.database import Converted, collector_paused, db, insert_columns, insert_values
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
@@ -413,6 +413,7 @@ _ENTRY_COLUMNS = ("user_id", "points", "blade", "event", "rule_id", "rule_versio
                   "period", "status", "comment", "details")
 
 
+@collector_paused()
 def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> BatchResult:
     """Record many events at once (importers, replays, the benchmark).
 

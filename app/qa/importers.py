@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 from app.audit.services import record_audit
 from app.auth.models import User
 from app.centre.periods import centre_tz
-from app.database import Converted, db, driver_times
+from app.database import Converted, collector_paused, db, driver_times
 from app.errors import DomainError
 from app.i18n import N_
 from app.imports import FileError, RowError, folded, header_key, read_frame
@@ -458,6 +458,7 @@ def _limits() -> tuple[int, int]:
             int(config.get("QA_IMPORT_MAX_ROWS", MAX_ROWS)))
 
 
+@collector_paused()
 def plan_import(data: bytes, filename: str, *, source: str, now: datetime,
                 progress: Callable[[str], object] | None = None) -> ImportPlan:
     """Read and check a whole export without writing anything: the preview's numbers, the
@@ -834,6 +835,7 @@ class _Scorer:
 
 # --- applying ---------------------------------------------------------------------------------
 
+@collector_paused()
 def apply_import(plan: ImportPlan, *, filename: str, actor_id: int | None,
                  now: datetime, progress: Callable[[str], object] | None = None) -> QaImport:
     """Write a plan without errors: the evaluations already past their dispute window are
