@@ -36,6 +36,14 @@ def period_of(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
+def periods_of(moments, tz: ZoneInfo) -> list[str]:
+    """`period_of` of each timezone-aware time of a pandas Series, worked out all at once."""
+    local = moments.dt.tz_convert(tz)
+    months = (local.dt.year * 100 + local.dt.month).to_numpy().tolist()
+    names = {month: f"{month // 100:04d}-{month % 100:02d}" for month in set(months)}
+    return list(map(names.__getitem__, months))
+
+
 def period_of_date(day: date) -> str:
     """The calendar month ("YYYY-MM") of a calendar date (already local)."""
     return f"{day.year:04d}-{day.month:02d}"

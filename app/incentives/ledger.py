@@ -570,14 +570,16 @@ def _write_entries(columns: dict[str, list], constants: dict,
 def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  source_ids: list[str], occurred_at: list[datetime], scores: list[float],
                  source_type: str, awarded_by_id: int | None, now: datetime,
-                 chunk: int = 5000, stored_times: Converted | None = None) -> BatchResult:
+                 chunk: int = 5000, stored_times: Converted | None = None,
+                 periods: list[str] | None = None) -> BatchResult:
     """Pending points for many scored events of one rule (an import of QA results), given
     as columns: the same entries as `award_batch` of pending `Award`s with these scores, at a
     fraction of the cost per event — no object per event, and what all the entries share is
     written once per statement. A rule with caps, a negative event or a key given twice goes
     through `award_batch` itself. Pending points change no rollup (they count once confirmed).
-    `stored_times`: `occurred_at` as the driver takes them, when the caller has them (see
-    `database.driver_times`)."""
+    `stored_times`: `occurred_at` as the driver takes them, and `periods`: the month of each
+    (`period_of`), when the caller has them (see `database.driver_times`,
+    `periods.periods_of`)."""
     def as_awards() -> list[Award]:
         return [Award(event=event, user_id=user_id, idempotency_key=key,
                       source_type=source_type, source_id=source_id, occurred_at=at,
@@ -595,44 +597,43 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
     current = period_of(now, tz)
     worth = {score: rules.points_for(terms, score=score) for score in set(scores)}
     details = {score: {"score": score} for score in worth}   # as `_details` writes them
-    period_at: dict[int, str] = {}   # quarter-hour since the epoch → its month (as above)
-    periods = []
-    for at in occurred_at:
-        quarter = int(at.timestamp()) // 900
-        period = period_at.get(quarter)
-        if period is None:
-            period = period_at[quarter] = period_of(at, tz)
-        periods.append(current if period in closed else period)
+    if periods is None:
+        period_at: dict[int, str] = {}   # quarter-hour since the epoch → its month (as above)
+        periods = []
+        for at in occurred_at:
+            quarter = int(at.timestamp()) // 900
+            period = period_at.get(quarter)
+            if period is None:
+                period = period_at[quarter] = period_of(at, tz)
+            periods.append(period)
+    if closed.intersection(periods):   # corrections never land in a closed month
+        periods = [current if period in closed else period for period in periods]
     points = [worth[score] for score in scores]
     result.skipped["no_points"] += points.count(0)
     # by person, in the order they came (see `award_batch`), without those worth nothing
     order = sorted((n for n, worth_it in enumerate(points) if worth_it),
                    key=user_ids.__getitem__)
-    columns = {"user_id": user_ids, "points": points, "source_id": source_ids,
-               "idempotency_key": keys,
-               "occurred_at": occurred_at if stored_times is None else stored_times,
-               "period": periods, "details": [details[score] for score in scores]}
+    take = itemgetter(*order) if len(order) > 1 else lambda values: [values[n] for n in order]
+    columns = {name: Converted(take(values)) if isinstance(values, Converted) else list(
+        take(values)) for name, values in {
+            "user_id": user_ids, "points": points, "source_id": source_ids,
+            "idempotency_key": keys,
+            "occurred_at": occurred_at if stored_times is None else stored_times,
+            "period": periods, "details": [details[score] for score in scores]}.items()}
     constants = {"blade": rule.blade, "event": event, "rule_id": rule.id,
                  "rule_version": rule.version, "source_type": source_type,
                  "awarded_by_id": awarded_by_id, "status": EntryStatus.PENDING.value,
                  "comment": None, "recorded_at": now}
     converted: dict[int, object] = {}   # the details are shared: one JSON text per score
     for start in range(0, len(order), chunk):
-        part = order[start:start + chunk]
-        written = _write_entries({name: _picked(values, part) for name, values in
+        written = _write_entries({name: values[start:start + chunk] for name, values in
                                   columns.items()}, constants, converted)
-        result.created += len(part) if written is None else len(written)
+        count = min(chunk, len(order) - start)
+        result.created += count if written is None else len(written)
         if written is not None:
-            result.duplicates += len(part) - len(written)
+            result.duplicates += count - len(written)
     db.session.flush()
     return result
-
-
-def _picked(values: list, positions: list[int]) -> list:
-    """The values at these positions (as the kind of list they came in: `Converted` stays)."""
-    picked = itemgetter(*positions)(values) if len(positions) > 1 else [
-        values[n] for n in positions]
-    return Converted(picked) if isinstance(values, Converted) else list(picked)
 
 
 _USERS_PER_QUERY = 500   # keeps IN lists well within SQLite's limit on bound parameters

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record_audit
 from app.auth.models import User
-from app.centre.periods import centre_tz
+from app.centre.periods import centre_tz, periods_of
 from app.database import Converted, collector_paused, db, driver_times
 from app.errors import DomainError
 from app.i18n import N_
@@ -655,7 +655,7 @@ def _summary_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
         parsed.loc[good, "channel"].tolist(), raw.loc[good, "evaluator"].tolist(), scores,
         critical, raw.loc[good, "comment"].tolist(),
         [fingerprint[key] for key in zip(scores, critical, strict=True)],
-        stored_times=_stored(times))
+        stored_times=_stored(times), periods=periods_of(times, centre_tz()))
 
 
 # --- the item-level layout: one row per evaluation and criterion ----------------------------
@@ -778,6 +778,7 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
     scored = _Scorer(criteria)
     built = []
     stored, times = _stored(parsed.loc[heads, "evaluated_at"]), Converted()
+    months, periods = periods_of(parsed.loc[heads, "evaluated_at"], centre_tz()), []
     for n, (external_id, row, user_id, version_id, at, channel, evaluator, comment) in enumerate(
             zip(*(head[c].tolist() for c in head.columns), strict=True)):
         start, end = bounds[n], bounds[n + 1]
@@ -793,7 +794,8 @@ def _item_rows(raw: pd.DataFrame, parsed: pd.DataFrame,
             is_critical_fail=critical, comment=comment, fingerprint=fingerprint,
             items=items[start:end], failed_categories=failed_categories))
         times.append(stored[n])
-    return NewEvaluations.of(built, stored_times=times)
+        periods.append(months[n])
+    return NewEvaluations.of(built, stored_times=times, periods=periods)
 
 
 def _stored(times: pd.Series) -> Converted:

@@ -80,7 +80,8 @@ class NewEvaluations(Sequence):
     """New evaluations as columns, as an import writes them: the fields of `EvaluationRow`,
     each a list in the evaluations' order, without an object per evaluation (a sequence of
     `EvaluationRow`s all the same). `stored_times`: `evaluated_at` as the database driver
-    takes it, when the import converted it (`database.driver_times`)."""
+    takes it, and `periods`: the month of each, when the import worked them out all at once
+    (`database.driver_times`, `periods.periods_of`)."""
 
     external_id: list[str] = field(default_factory=list)
     user_id: list[int] = field(default_factory=list)
@@ -95,10 +96,11 @@ class NewEvaluations(Sequence):
     items: list[list[ItemRow]] | None = None             # None: no items (the summary layout)
     failed_categories: list[tuple[str, ...]] | None = None
     stored_times: Converted | None = None
+    periods: list[str] | None = None
 
     @classmethod
-    def of(cls, rows: Sequence[EvaluationRow],
-           stored_times: Converted | None = None) -> NewEvaluations:
+    def of(cls, rows: Sequence[EvaluationRow], stored_times: Converted | None = None,
+           periods: list[str] | None = None) -> NewEvaluations:
         if isinstance(rows, NewEvaluations):
             return rows
         columns = zip(*[(r.external_id, r.user_id, r.scorecard_version_id, r.evaluated_at,
@@ -107,7 +109,7 @@ class NewEvaluations(Sequence):
         return cls(*(list(column) for column in columns),
                    items=[r.items for r in rows],
                    failed_categories=[r.failed_categories for r in rows],
-                   stored_times=stored_times) if rows else cls()
+                   stored_times=stored_times, periods=periods) if rows else cls()
 
     def __len__(self) -> int:
         return len(self.external_id)
@@ -140,7 +142,7 @@ class NewEvaluations(Sequence):
         return NewEvaluations(*(pick(getattr(self, name)) for name in _EVALUATION_COLUMNS),
                               items=pick(self.items),
                               failed_categories=pick(self.failed_categories),
-                              stored_times=pick(self.stored_times))
+                              stored_times=pick(self.stored_times), periods=pick(self.periods))
 
 
 def points_key(evaluation_id: int, revision: int) -> str:
@@ -196,7 +198,7 @@ def record_evaluations(rows: Sequence[EvaluationRow], *, source: str, import_id:
         keys=[points_key(evaluation_id, 0) for evaluation_id in scored_ids],
         source_ids=list(map(str, scored_ids)), occurred_at=scored.evaluated_at,
         scores=scored.score, source_type=SOURCE_TYPE, awarded_by_id=actor_id, now=now,
-        stored_times=scored.stored_times)   # as `_award(…, pending=True)` of each
+        stored_times=scored.stored_times, periods=scored.periods)   # as `_award(…, pending=True)`
     if any(new.is_critical_fail):
         mapped = set(db.session.scalars(select(RemediationRule.category)))
         categories = new.failed_categories or [()] * len(new)

@@ -1,6 +1,7 @@
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from app.centre.periods import (
@@ -9,6 +10,7 @@ from app.centre.periods import (
     next_period,
     period_bounds,
     period_of,
+    periods_of,
     previous_period,
 )
 
@@ -43,3 +45,16 @@ def test_periods_step_over_year_ends():
 def test_bad_periods_are_refused(bad):
     with pytest.raises(PeriodError):
         next_period(bad)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/London", "America/Sao_Paulo"])
+def test_the_months_of_a_whole_column_are_those_of_each_time(zone):
+    """Every quarter-hour around two month ends (one of them with a summer-time change in
+    London), in UTC and in another zone."""
+    tz = ZoneInfo(zone)
+    moments = [start + timedelta(minutes=15 * n)
+               for start in (datetime(2026, 3, 30, tzinfo=timezone.utc),
+                             datetime(2026, 10, 30, tzinfo=timezone.utc))
+               for n in range(4 * 24 * 3)]
+    times = pd.Series(moments).dt.tz_convert("Asia/Kolkata")
+    assert periods_of(times, tz) == [period_of(moment, tz) for moment in moments]

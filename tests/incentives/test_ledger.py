@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.centre.periods import centre_tz, periods_of
+from app.database import driver_times
 from app.incentives.ledger import closed_periods
 from app.incentives.models import ClosedPeriod, PointBalance, PointEntry, PointRollup, Rule
 from app.incentives.services import (
@@ -219,11 +222,13 @@ def _entries_as_written(db):
         PointEntry.comment, PointEntry.details)).tuples().all())
 
 
+@pytest.mark.parametrize("converted", [False, True])
 @pytest.mark.parametrize("capped", [False, True])
 def test_scores_in_columns_write_what_a_batch_of_awards_writes(db, defaults, make_user, now,
-                                                               capped):
+                                                               capped, converted):
     """`award_scores` (QA imports) and `award_batch` of the same pending scored events give
-    the same entries, a closed month's included; with a cap the batch itself does it."""
+    the same entries, a closed month's included; with a cap the batch itself does it. The
+    times and their months may come converted all at once, as an import gives them."""
     from app.incentives.ledger import award_scores
 
     agents = [make_user("agent") for _ in range(3)]
@@ -237,6 +242,10 @@ def test_scores_in_columns_write_what_a_batch_of_awards_writes(db, defaults, mak
                (96.0, 91.5, 85.0, 70.0, 100.0)[n % 5]) for n in range(9)]
     columns = dict(zip(("user_ids", "keys", "source_ids", "occurred_at", "scores"),
                        map(list, zip(*events, strict=True)), strict=True))
+    if converted:
+        times = pd.Series(columns["occurred_at"]).dt.tz_convert("America/New_York")
+        columns["stored_times"] = driver_times(PointEntry.__table__, "occurred_at", times)
+        columns["periods"] = periods_of(times, centre_tz())
     scored = award_scores("qa.evaluation", **columns, source_type="qa_evaluation",
                           awarded_by_id=analyst.id, now=now)
     by_scores = _entries_as_written(db)
