@@ -27,7 +27,11 @@ NOT_SPREADSHEETS = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\xd0\xcf\x1
 ENCODINGS = ("utf-8-sig", "gb18030")
 SEPARATORS = (",", "\t", ";")
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters but tab, line feed and carriage return. UTF-8 and GB18030 write them as
+# those single bytes and never use such a byte inside another character: the bytes are
+# searched, mapped to "!" (those) and "." (all others) first.
+_CONTROL_CLASSES = bytes(ord("!") if b in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
+                                              0x7F) else ord(".") for b in range(256))
 # Two Chinese characters in UTF-8 (lead byte E4–E9, two continuation bytes 80–BF, twice) are
 # rare by chance in GB18030 text: only the lines with them are tried as UTF-8. The bytes are
 # mapped to those classes first, so that the search is a plain substring search.
@@ -140,8 +144,9 @@ def decode(data: bytes) -> str:
         raise not_a_spreadsheet()
     if data.startswith(UTF16_BOMS):
         raise FileError(N_("The file is in UTF-16: save it as CSV UTF-8 or as XLSX."))
+    has_control = b"!" in data.translate(_CONTROL_CLASSES)
     for encoding, text in _decodings(data):
-        if _CONTROL.search(text):
+        if has_control:
             raise not_a_spreadsheet()   # binary that happens to decode
         if encoding == "gb18030" and (line := _mixed_encoding_line(data)) is not None:
             raise _mixed_encodings(line)

@@ -336,8 +336,9 @@ class _Checks:
 
     def too_long(self, name: str, values: pd.Series) -> None:
         limit = MAX_LENGTHS[name]
-        self.flag(values.str.len() > limit, name,
-                  N_("This value is longer than %(max)s characters."), max=limit)
+        if max(map(len, values.tolist()), default=0) > limit:   # (the rows only then)
+            self.flag(values.str.len() > limit, name,
+                      N_("This value is longer than %(max)s characters."), max=limit)
 
 
 def _parse_times(values: pd.Series, tz) -> pd.Series:
@@ -502,7 +503,9 @@ def plan_import(data: bytes, filename: str, *, source: str, now: datetime,
         if name not in raw:
             raw[name] = ""
     raw["_row"] = raw.index + 1          # frame row 0 is the header: spreadsheet row 1
-    raw = raw[(raw[list(positions)] != "").any(axis=1)]     # blank rows between blocks
+    given = (raw[list(positions)] != "").any(axis=1)
+    if not given.all():
+        raw = raw[given]     # blank rows between blocks
     plan.rows = len(raw)
     if raw.empty:
         return _file_error(plan, N_("The file has a header row but no evaluations."))
