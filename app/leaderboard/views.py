@@ -120,6 +120,10 @@ def _requested_board():
     return period, spec, board, me, board.row_of(me)
 
 
+# how long a rendered page is kept: as long as what it shows of other people
+PAGE_SECONDS = queries.PEOPLE_SECONDS
+
+
 def _page_key(period: str, spec: queries.BoardSpec, status: str, locale: str) -> str | None:
     """The cache key of the whole board page as this viewer sees it now, or None when the
     page must not come from the cache (a message waits to be shown once).
@@ -141,10 +145,6 @@ def _page_key(period: str, spec: queries.BoardSpec, status: str, locale: str) ->
              _pseudonymise(), unread_count(user.id), user.id, user.name, user.team_id,
              user.hire_date.isoformat(), sorted(role.value for role in user.roles), token)
     return "leaderboard-page/" + hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-# how long a rendered page is kept: as long as what it shows of other people
-PAGE_SECONDS = queries.PEOPLE_SECONDS
 
 
 @bp.route("/")
