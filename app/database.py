@@ -112,13 +112,9 @@ def _converter(column_type, dialect):
 
 class Converted(list):
     """A column's values already in the form the driver takes (see `driver_times`): the bulk
-    INSERT passes them on as they are. A slice of it is one too."""
+    INSERT passes them on as they are."""
 
     __slots__ = ()
-
-    def __getitem__(self, index):
-        got = super().__getitem__(index)
-        return Converted(got) if isinstance(index, slice) else got
 
 
 def driver_times(table, name: str, values) -> Converted:

@@ -626,14 +626,20 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  "comment": None, "recorded_at": now}
     converted: dict[int, object] = {}   # the details are shared: one JSON text per score
     for start in range(0, len(order), chunk):
-        written = _write_entries({name: values[start:start + chunk] for name, values in
-                                  columns.items()}, constants, converted)
+        written = _write_entries({name: _sliced(values, start, start + chunk)
+                                  for name, values in columns.items()}, constants, converted)
         count = min(chunk, len(order) - start)
         result.created += count if written is None else len(written)
         if written is not None:
             result.duplicates += count - len(written)
     db.session.flush()
     return result
+
+
+def _sliced(values: list, start: int, end: int) -> list:
+    """values[start:end], as the kind of list they came in (`Converted` stays)."""
+    part = values[start:end]
+    return Converted(part) if isinstance(values, Converted) else part
 
 
 _USERS_PER_QUERY = 500   # keeps IN lists well within SQLite's limit on bound parameters
