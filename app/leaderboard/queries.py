@@ -16,7 +16,6 @@ from sqlalchemy import (
     and_,
     case,
     exists,
-    extract,
     func,
     not_,
     or_,
@@ -265,12 +264,18 @@ def _cached(key: str, compute, timeout: int = PEOPLE_SECONDS):
     return value
 
 
+def _hire_month():
+    """A person's hire month as "YYYY-MM", written by the database: on SQLite the start of
+    the date's stored text (cheaper than two `extract`s on every agent), elsewhere
+    `to_char`."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return func.substr(type_coerce(User.hire_date, String), 1, 7)
+    return func.to_char(User.hire_date, "YYYY-MM")
+
+
 def _cohorts(period: str) -> list[str]:
-    months = db.session.execute(select(
-        extract("year", User.hire_date), extract("month", User.hire_date)).distinct().where(
-        _employed_in(period), _is_agent()))
-    return sorted({f"{int(year):04d}-{int(month):02d}" for year, month in months},
-                  reverse=True)
+    return sorted(db.session.scalars(select(_hire_month()).distinct().where(
+        _employed_in(period), _is_agent())), reverse=True)
 
 
 def _stored_cohorts(period: str) -> list[str] | None:
