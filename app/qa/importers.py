@@ -432,17 +432,20 @@ def _folded_key(text: str) -> str:
 _EXISTING = ["id", "user_id", "version_id", "fingerprint", "status"]
 
 
-def _existing(source: str, external_ids: list[str]) -> pd.DataFrame:
-    """What the source imported before of these evaluations, indexed by their ids in the
-    file. A source with not many more evaluations than the file is read whole, in one query."""
+def _existing(source: str, ids: pd.Series) -> pd.DataFrame:
+    """What the source imported before of these evaluations (`ids`: the file's, blanks
+    included), indexed by their ids in the file. A source with not many more evaluations than
+    the file is read whole, in one query; from a larger one, the file's ids are asked for."""
     columns = (Evaluation.external_id, Evaluation.id, Evaluation.user_id,
                Evaluation.scorecard_version_id, Evaluation.fingerprint, Evaluation.status)
     imported = db.session.scalar(select(func.count()).select_from(Evaluation)
                                  .where(Evaluation.source == source))
+    external_ids = ids[ids != ""]
     found = []
-    if imported and external_ids and imported <= 2 * len(external_ids):
+    if imported and len(external_ids) and imported <= 2 * len(external_ids):
         found = db.session.execute(select(*columns).where(Evaluation.source == source)).all()
-    elif imported and external_ids:
+    elif imported and len(external_ids):
+        external_ids = sorted(set(external_ids))
         for start in range(0, len(external_ids), _QUERY_CHUNK):
             found.extend(db.session.execute(select(*columns).where(
                 Evaluation.source == source,
@@ -577,7 +580,7 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
     unchanged or changed."""
     plan = checks.plan
     ids = parsed["external_id"]
-    existing = _existing(plan.source, sorted(set(ids[ids != ""])))
+    existing = _existing(plan.source, ids)
     before = existing.reindex(ids.to_numpy())
     before.index = ids.index
     is_known = before["id"].notna()
