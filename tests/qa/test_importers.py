@@ -259,6 +259,24 @@ def test_the_preview_counts_rows_new_unchanged_and_changed(qa, plan, run_import)
     assert [row.score for _id, row in planned.changed_rows] == [70.0]
 
 
+def test_a_small_file_of_a_source_with_many_evaluations_is_compared_by_its_ids(
+        qa, plan, run_import, monkeypatch):
+    """Earlier imports of a source more than twice the file's size are asked for by the
+    file's ids (a query per chunk of ids) rather than read whole."""
+    run_import(csv_bytes(SUMMARY_EN[:5], *[
+        [f"QA-{n}", "A1001", f"2026-03-02 {10 + n}:00", "phone-standard", "90"]
+        for n in range(1, 8)]))
+    monkeypatch.setattr(importers, "_QUERY_CHUNK", 2)
+    planned = plan(csv_bytes(SUMMARY_EN[:5],
+                             ["QA-5", "A1001", "2026-03-02 15:00", "phone-standard", "90"],
+                             ["QA-2", "A1001", "2026-03-02 12:00", "phone-standard", "75"],
+                             ["QA-9", "A1002", "2026-03-03 12:00", "phone-standard", "99"]))
+    assert planned.errors == []
+    assert (planned.new, planned.unchanged, planned.changed) == (1, 1, 1)
+    assert [row.external_id for row in planned.new_rows] == ["QA-9"]
+    assert [(evaluation("QA-2").id, 75.0)] == [(i, row.score) for i, row in planned.changed_rows]
+
+
 def test_the_preview_counts_the_rows_without_errors_and_keeps_nothing_to_write(qa, plan):
     planned = plan(csv_bytes(SUMMARY_EN[:5],
                              ["QA-1", "A1001", "2026-03-02 10:00", "phone-standard", "96"],
