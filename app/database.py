@@ -135,8 +135,8 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
     """INSERT the rows (tuples of the columns `names`) with `on_conflict` (e.g. "ON CONFLICT
     (key) DO NOTHING", or none); the RETURNING rows. `constants` (column → value) are the
     columns every row has the same value in: on SQLite they are written into the SQL.
-    `converted` (value id → what the driver takes) may be shared by several inserts of the
-    same values, for as long as the caller keeps those values alive."""
+    `converted` (what the driver takes, by column type and value id) may be shared by
+    several inserts of the same values, for as long as the caller keeps those values alive."""
     return insert_columns(table, _columns_of(names, rows), on_conflict=on_conflict,
                           returning=returning, converted=converted, constants=constants)
 
@@ -221,14 +221,15 @@ def _insert_statements(table, columns: dict[str, list], *, on_conflict, returnin
     fixed = tuple(_converted_value(table, name, value, dialect)
                   for name, value in constants.items())
     inline = dialect.name == "sqlite" and bool(constants)   # written into the SQL
-    # one conversion per value object (a batch shares its times and details); the columns
-    # keep every value alive meanwhile, so that no id is reused
+    # one conversion per value object and column type (a batch shares its times and
+    # details); the columns keep every value alive meanwhile, so that no id is reused
     converted = {} if converted is None else converted
     values = []
     for name, column in columns.items():
-        convert = None if isinstance(column, Converted) else _converter(table.c[name].type,
-                                                                        dialect)
-        values.append(column if convert is None else _convert_all(column, convert, converted))
+        column_type = table.c[name].type
+        convert = None if isinstance(column, Converted) else _converter(column_type, dialect)
+        values.append(column if convert is None else _convert_all(
+            column, convert, converted.setdefault(type(column_type), {})))
     if constants and not inline:   # each row carries them
         names = (*names, *constants)
         values += [[value] * count for value in fixed]
@@ -276,5 +277,3 @@ def _converted_value(table, name: str, value, dialect):
     convert = _converter(table.c[name].type, dialect)
     return value if convert is None or value is None else convert(value)
 
-
-_MISSING = object()

@@ -522,7 +522,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     # page after page, instead of all over a large ledger
     rows.sort(key=itemgetter(0, 4))
     totals: dict[int, tuple[int, int]] = {}   # earned before and after, per user
-    converted: dict[int, object] = {}   # shared by the inserts: `rows` keeps the values alive
+    converted: dict = {}   # shared by the inserts: `rows` keeps the values alive
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         keys = _write_entries(dict(zip(_ENTRY_COLUMNS, zip(*part, strict=True), strict=True)),
@@ -624,7 +624,7 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
                  "rule_version": rule.version, "source_type": source_type,
                  "awarded_by_id": awarded_by_id, "status": EntryStatus.PENDING.value,
                  "comment": None, "recorded_at": now}
-    converted: dict[int, object] = {}   # the details are shared: one JSON text per score
+    converted: dict = {}   # the details are shared: one JSON text per score
     for start in range(0, len(order), chunk):
         written = _write_entries({name: _sliced(values, start, start + chunk)
                                   for name, values in columns.items()}, constants, converted)
