@@ -603,13 +603,13 @@ def _classify(raw: pd.DataFrame, parsed: pd.DataFrame, checks: _Checks,
         len(built), -1)
     plan.new_rows = built.picked(np.flatnonzero(at < 0).tolist())
     seen = np.flatnonzero(at >= 0)
-    before = existing.iloc[at[seen]]
-    same = before["fingerprint"].to_numpy() == np.array(
+    earlier = existing.iloc[at[seen]]
+    same = earlier["fingerprint"].to_numpy() == np.array(
         [built.fingerprint[n] for n in seen.tolist()], dtype=object)
     plan.unchanged = int(same.sum())
     first_rows = None
-    for n, evaluation_id, status in zip(seen[~same].tolist(), before["id"][~same].tolist(),
-                                        before["status"][~same].tolist(), strict=True):
+    for n, evaluation_id, status in zip(seen[~same].tolist(), earlier["id"][~same].tolist(),
+                                        earlier["status"][~same].tolist(), strict=True):
         row = built[n]
         if status == "disputed":
             if first_rows is None:
