@@ -230,14 +230,18 @@ def _insert_statements(table, columns: dict[str, list], *, on_conflict, returnin
         convert = None if isinstance(column, Converted) else _converter(column_type, dialect)
         values.append(column if convert is None else _convert_all(
             column, convert, converted.setdefault(type(column_type), {})))
+    tail = (f" {on_conflict}" if on_conflict else "") + (
+        f" RETURNING {returning}" if returning else "")
+    if dialect.name == "postgresql":
+        yield from _postgresql_statements(connection, table, names, values, constants, fixed,
+                                          count, tail)
+        return
     if constants and not inline:   # each row carries them
         names = (*names, *constants)
         values += [[value] * count for value in fixed]
     width = len(names)
     head = f"INSERT INTO {table.name} ({', '.join(names)}"
     head += (", " + ", ".join(constants) if inline else "") + ") VALUES "
-    tail = (f" {on_conflict}" if on_conflict else "") + (
-        f" RETURNING {returning}" if returning else "")
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     one_row = "(" + ", ".join([mark] * width) + (
         ", " + ", ".join(_sqlite_literal(value) for value in fixed) if inline else "") + ")"
@@ -248,6 +252,27 @@ def _insert_statements(table, columns: dict[str, list], *, on_conflict, returnin
             flat[i::width] = column[start:end]
         yield connection.exec_driver_sql(head + ", ".join([one_row] * (end - start)) + tail,
                                          tuple(flat))
+
+
+_PG_ROWS_PER_STATEMENT = 20_000
+
+
+def _postgresql_statements(connection, table, names, values, constants, fixed, count, tail):
+    """PostgreSQL's INSERTs: each column bound as one array and the rows made by `unnest`,
+    in order, the constants bound once — rather than a parameter per value, which the server
+    parses and plans as one huge statement each time."""
+    dialect = connection.dialect
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]"
+                       for name in names)
+    chosen = ", ".join([f"u.{name}" for name in names] + [
+        f"%s::{table.c[name].type.compile(dialect=dialect)}" for name in constants])
+    sql = (f"INSERT INTO {table.name} ({', '.join((*names, *constants))}) SELECT {chosen} "
+           f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(names)}, row_number) "
+           f"ORDER BY u.row_number{tail}")
+    for start in range(0, count, _PG_ROWS_PER_STATEMENT):
+        end = min(start + _PG_ROWS_PER_STATEMENT, count)
+        yield connection.exec_driver_sql(sql, (*fixed, *(list(column[start:end])
+                                                         for column in values)))
 
 
 def _convert_all(column, convert, converted: dict) -> list:
