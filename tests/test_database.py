@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from app import database
 from app.database import (
     Converted,
     _sqlite_literal,
@@ -133,3 +134,17 @@ def test_bulk_jobs_pause_the_cycle_collector_and_leave_it_as_it_was():
         assert not gc.isenabled()   # paused before: stays paused
     finally:
         gc.enable()
+
+
+def test_rows_are_written_in_order_over_many_statements(db, monkeypatch):
+    monkeypatch.setattr(database, "_ROWS_PER_STATEMENT", 7)
+    monkeypatch.setattr(database, "_PG_ROWS_PER_STATEMENT", 7)
+    ids = insert_ids(QaImport.__table__, _imports(20), key="filename",
+                     constants=_IMPORT_CONSTANTS)
+    assert ids == sorted(ids)   # written in row order: each takes the next id
+    stored = db.session.execute(select(QaImport.filename, QaImport.rows, QaImport.source)
+                                .order_by(QaImport.id)).all()
+    assert [tuple(row) for row in stored] == [(f"{n}.csv", n, "s") for n in range(20)]
+    assert insert_counted(QaImport.__table__, ("filename", "sha256", "rows"),
+                          [(f"x{n}", "f" * 64, n) for n in range(9)], on_conflict="",
+                          constants=_IMPORT_CONSTANTS) == 9
