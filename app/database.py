@@ -84,7 +84,7 @@ def collector_paused():
             gc.enable()
 
 
-_ROWS_PER_STATEMENT = 1000   # × 17 columns: within SQLite's and PostgreSQL's bound-parameter limits
+_ROWS_PER_STATEMENT = 1000   # SQLite's: × 17 columns, within its limit on bound parameters
 
 _EAST_8 = timezone(timedelta(hours=8))
 
@@ -134,8 +134,8 @@ def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_confli
                   constants: dict | None = None) -> list:
     """INSERT the rows (tuples of the columns `names`) with `on_conflict` (e.g. "ON CONFLICT
     (key) DO NOTHING", or none); the RETURNING rows. `constants` (column → value) are the
-    columns every row has the same value in: on SQLite they are written into the SQL.
-    `converted` (what the driver takes, by column type and value id) may be shared by
+    columns every row has the same value in: written into the SQL on SQLite, bound once on
+    PostgreSQL. `converted` (what the driver takes, by column type and value id) may be shared by
     several inserts of the same values, for as long as the caller keeps those values alive."""
     return insert_columns(table, _columns_of(names, rows), on_conflict=on_conflict,
                           returning=returning, converted=converted, constants=constants)
@@ -220,7 +220,6 @@ def _insert_statements(table, columns: dict[str, list], *, on_conflict, returnin
     constants = constants or {}
     fixed = tuple(_converted_value(table, name, value, dialect)
                   for name, value in constants.items())
-    inline = dialect.name == "sqlite" and bool(constants)   # written into the SQL
     # one conversion per value object and column type (a batch shares its times and
     # details); the columns keep every value alive meanwhile, so that no id is reused
     converted = {} if converted is None else converted
@@ -236,15 +235,10 @@ def _insert_statements(table, columns: dict[str, list], *, on_conflict, returnin
         yield from _postgresql_statements(connection, table, names, values, constants, fixed,
                                           count, tail)
         return
-    if constants and not inline:   # each row carries them
-        names = (*names, *constants)
-        values += [[value] * count for value in fixed]
+    # SQLite: the rows' values bound, the constants written into the SQL
     width = len(names)
-    head = f"INSERT INTO {table.name} ({', '.join(names)}"
-    head += (", " + ", ".join(constants) if inline else "") + ") VALUES "
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one_row = "(" + ", ".join([mark] * width) + (
-        ", " + ", ".join(_sqlite_literal(value) for value in fixed) if inline else "") + ")"
+    head = f"INSERT INTO {table.name} ({', '.join((*names, *constants))}) VALUES "
+    one_row = "(" + ", ".join(["?"] * width + [_sqlite_literal(value) for value in fixed]) + ")"
     for start in range(0, count, _ROWS_PER_STATEMENT):
         end = min(start + _ROWS_PER_STATEMENT, count)
         flat = [None] * ((end - start) * width)

@@ -1,5 +1,5 @@
 """The bulk INSERT helper: what it writes is what the ORM reads back, constants included
-(written into the SQL on SQLite, bound with every row on PostgreSQL)."""
+(written into the SQL on SQLite, bound once per statement on PostgreSQL)."""
 from __future__ import annotations
 
 import gc
