@@ -50,6 +50,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import click
+import numpy as np
 from flask import before_render_template, template_rendered
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -67,7 +68,7 @@ from app.incentives.rules import Blade
 from app.incentives.services import install_defaults
 from app.leaderboard import queries
 from app.leaderboard.services import close_month, month_status
-from bench.ledger import build_centre, make_event
+from bench.ledger import build_centre, make_events
 
 MONTHS = 24
 BATCH = 5000
@@ -86,17 +87,19 @@ def award_history(agents: list[int], entries: int, rnd: random.Random) -> tuple[
     span = (now - start).total_seconds()
     moment, n, written = 0.0, 0, 0
     month = period_of(start, centre_tz())   # of the open transaction
+    generator = np.random.default_rng(rnd.getrandbits(64))
+    agents_array = np.array(agents)
     started = time.perf_counter()
     with click.progressbar(length=entries, label="awarding history", file=sys.stderr) as bar:
         while written < entries:
             events_left = (entries - written) / (written / n if written else 1.0)
             gap = (span - moment) / max(events_left, 1.0)   # mean time between events
-            batch = []
-            for _ in range(min(BATCH, int(events_left * 1.02) + 1)):
-                moment = min(moment + rnd.expovariate(1 / gap), span - 1)
-                batch.append(make_event(n, rnd.choice(agents),
-                                        start + timedelta(seconds=moment), rnd))
-                n += 1
+            size = min(BATCH, int(events_left * 1.02) + 1)
+            moments = np.minimum(moment + np.cumsum(generator.exponential(gap, size)), span - 1)
+            moment = float(moments[-1])
+            batch = make_events(n, agents_array[generator.integers(0, len(agents), size)].tolist(),
+                                [start + timedelta(seconds=s) for s in moments.tolist()], rnd)
+            n += size
             result = award_batch(batch, now=utcnow())
             written += result.created
             if period_of(batch[-1].occurred_at, centre_tz()) != month or written >= entries:

@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import click
+import numpy as np
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, update
 
@@ -97,6 +98,47 @@ def make_event(n: int, user_id: int, occurred_at, rnd: random.Random) -> Award:
                  occurred_at=occurred_at, score=round(rnd.uniform(82, 100), 1))
 
 
+# make_event's mix: the share of each kind of event, cumulated
+_MIX = np.array([0.35, 0.65, 0.78, 0.88, 0.93, 0.97])
+
+
+def make_events(first: int, users: list[int], moments: list, rnd: random.Random) -> list[Award]:
+    """`make_event` for many events at once (numbered from `first`, for `users` at
+    `moments`): the same mix, its choices drawn all together by numpy."""
+    generator = np.random.default_rng(rnd.getrandbits(64))
+    count = len(users)
+    kinds = np.searchsorted(_MIX, generator.random(count), side="right").tolist()
+    attempts = generator.choice((1, 1, 1, 2, 2, 3), count).tolist()
+    qa_scores = np.round(generator.uniform(80, 100, count), 1).tolist()
+    mystery_scores = np.round(generator.uniform(82, 100, count), 1).tolist()
+    events = []
+    for i, (kind, user_id, at) in enumerate(zip(kinds, users, moments, strict=True)):
+        n = first + i
+        if kind == 0:
+            event = Award(Event.QUIZ_PASSED, user_id, f"quiz_attempt:{n}", "quiz_attempt",
+                          str(n), occurred_at=at, attempt=attempts[i])
+        elif kind == 1:
+            event = Award(Event.QA_EVALUATION, user_id, f"qa:{n}", "qa_evaluation", f"QA-{n}",
+                          occurred_at=at, score=qa_scores[i])
+        elif kind == 6:
+            event = Award(Event.MYSTERY_SHOPPER, user_id, f"mystery:{n}", "mystery_shopper",
+                          str(n), occurred_at=at, score=mystery_scores[i])
+        else:
+            event_name, source_type = _PLAIN[kind]
+            event = Award(event_name, user_id, f"{_PREFIX[source_type]}:{n}", source_type,
+                          str(n), occurred_at=at)
+        events.append(event)
+    return events
+
+
+# the kinds of `_MIX` that carry neither attempt nor score: (event, source type)
+_PLAIN = {2: (Event.KBI_CHECKLIST, "kbi_checklist"),
+          3: (Event.SCENARIO_STAGE_COMPLETED, "scenario_stage"),
+          4: (Event.SIGN_OFF_RECEIVED, "sign_off"), 5: (Event.CUSTOMER_PRAISE, "customer_praise")}
+_PREFIX = {"kbi_checklist": "kbi", "scenario_stage": "stage", "sign_off": "sign_off",
+           "customer_praise": "praise"}
+
+
 def count_entries() -> int:
     return db.session.scalar(select(func.count()).select_from(PointEntry))
 
@@ -126,8 +168,7 @@ def run_batched(award_batch, agents: list[int], count: int, rnd: random.Random) 
     now = utcnow()
     span = int(timedelta(days=30 * MONTHS).total_seconds())
     moments = sorted(now - timedelta(seconds=rnd.randrange(span)) for _ in range(count))
-    events = [make_event(1_000_000 + n, rnd.choice(agents), moment, rnd)
-              for n, moment in enumerate(moments)]
+    events = make_events(1_000_000, rnd.choices(agents, k=count), moments, rnd)
     written = count_entries()
     with click.progressbar(length=count, label="batched awards", file=sys.stderr) as bar:
         started = time.perf_counter()

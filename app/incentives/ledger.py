@@ -521,8 +521,8 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     # indexes on (person, month) and (rule, person, month) are then written in their order,
     # page after page, instead of all over a large ledger
     rows.sort(key=itemgetter(0, 4))
-    totals: dict[int, tuple[int, int]] = {}   # earned before and after, per user
     converted: dict = {}   # shared by the inserts: `rows` keeps the values alive
+    changes = []   # (user, period, blade, points, at) of the confirmed entries written
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
         keys = _write_entries(dict(zip(_ENTRY_COLUMNS, zip(*part, strict=True), strict=True)),
@@ -531,11 +531,11 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
         if keys is not None:   # some keys were there already
             result.duplicates += len(part) - len(keys)
             part = [row for row in part if row[8] in keys]
-        # (user, period, blade, points, at) of the confirmed entries written
-        applied = _apply([(row[0], row[11], row[2], row[1], row[10]) for row in part
-                          if row[12] == confirmed], converted)
-        for user_id, (old, new) in applied.items():
-            totals[user_id] = (totals.get(user_id, (old, new))[0], new)
+        changes += [(row[0], row[11], row[2], row[1], row[10]) for row in part
+                    if row[12] == confirmed]
+    # the rollups, month totals and balances once for the whole batch: a person's rollup of a
+    # blade and month is then written once however many of the batch's entries it sums
+    totals = _apply(changes, converted)
     # as the batch found them: before its deductions too
     _notify_level_ups({user_id: (old - deducted[user_id], new)
                        for user_id, (old, new) in totals.items()}, now)
