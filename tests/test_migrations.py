@@ -6,6 +6,7 @@ scratch database of its own, so the suite's database (built by `create_all`) is 
 """
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -168,3 +169,41 @@ def test_the_bulk_tables_check_their_lists_without_in_and_keep_their_rows(empty_
                          definition("point_entries"))
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM point_entries")).scalar_one() == 1
+
+
+def test_the_stored_boards_move_to_a_row_per_place_and_back(empty_app):
+    """Revision 0010 stores a closed month's boards a row per place instead of a JSON list
+    per board: the snapshots already stored are moved over, and a downgrade writes them
+    back as they were."""
+    _migrate(upgrade, revision="0009")
+    people = ('[[1, 1, 2, 7, "2026-03-03T10:00:00+00:00", true],'
+              ' [2, 1, 1, 7, "2026-03-04T11:30:00+00:00", true], [3, 3, 3, 0, null, false]]')
+    teams = '[[1, 1, 5, 12.5, "2026-03-04T11:30:00+00:00", false]]'
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO board_snapshots (id, period, board, rows, created_at) VALUES"
+            " (1, '2026-02', 'individual:centre:all', :people, '2026-03-20 00:00:00'),"
+            " (2, '2026-02', 'team:centre:all', :teams, '2026-03-20 00:00:00'),"
+            " (3, '2026-02', 'cohort:2026-02:all', '[]', '2026-03-20 00:00:00')"),
+            {"people": people, "teams": teams})
+
+    _migrate(upgrade, revision="0010")
+
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT snapshot_id, position, rank, key, points, reached_at, is_tied"
+            " FROM board_snapshot_rows ORDER BY snapshot_id, position")).all()
+    assert [(s, p, r, k, v, bool(t)) for s, p, r, k, v, _at, t in rows] == [
+        (1, 1, 1, 2, 7, True), (1, 2, 1, 1, 7, True), (1, 3, 3, 3, 0, False),
+        (2, 1, 1, 5, 12.5, False)]
+    assert str(rows[1][5]).startswith("2026-03-04 11:30:00") and rows[2][5] is None
+    assert "rows" not in {c["name"] for c in inspect(db.engine).get_columns("board_snapshots")}
+
+    _migrate(downgrade, revision="0009")
+
+    with db.engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, rows FROM board_snapshots")).all())
+    as_json = {key: json.loads(value) if isinstance(value, str) else value
+               for key, value in stored.items()}
+    assert as_json == {1: json.loads(people), 2: json.loads(teams), 3: []}
+    assert "board_snapshot_rows" not in _table_names()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import UTCDateTime, db
@@ -19,9 +19,30 @@ class BoardSnapshot(db.Model):
     # which board: "individual:centre:all", "individual:team-3:honour", "cohort:2026-03:all",
     # "team:centre:all" …
     board: Mapped[str] = mapped_column(String(60), nullable=False)
-    # [[position, rank, key, points, reached_at ISO or null, tied], …] in board order
-    rows: Mapped[list] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class BoardSnapshotRow(db.Model):
+    """One row of a stored board, by its place: a page reads the top of the board and the
+    viewer's neighbourhood by place (and the viewer's place by key, from the index alone),
+    not the whole board."""
+
+    __tablename__ = "board_snapshot_rows"
+    __table_args__ = (Index("ix_board_snapshot_rows_key", "snapshot_id", "key", "position"),)
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("board_snapshots.id"),
+                                             primary_key=True)
+    # 1, 2, 3 … in the board's order (points, then who reached them first, then the key)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # the competition rank: equal points share it
+    rank: Mapped[int] = mapped_column(Integer, nullable=False)
+    # a user id, or a team id on the team board
+    key: Mapped[int] = mapped_column(Integer, nullable=False)
+    # whole points; a team's points per member have two decimals
+    points: Mapped[float] = mapped_column(Float, nullable=False)
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # another row of the board has the same points
+    is_tied: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
 
 class BoardPlace(db.Model):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
     type_coerce,
 )
@@ -41,7 +42,7 @@ from app.incentives.models import (
 )
 from app.incentives.rules import Blade, level_index
 from app.leaderboard import rules
-from app.leaderboard.models import BoardPlace, BoardSnapshot
+from app.leaderboard.models import BoardPlace, BoardSnapshot, BoardSnapshotRow
 
 BOARD_KINDS = ("individual", "cohort", "team")
 BLADES = ("all",) + tuple(b.value for b in Blade)
@@ -222,6 +223,75 @@ def is_closed(period: str) -> bool:
     return closed
 
 
+def snapshot_id(period: str, spec: BoardSpec) -> int | None:
+    """The stored board of a closed month (None when the month has no snapshot of it)."""
+    return db.session.scalar(select(BoardSnapshot.id).where(
+        BoardSnapshot.period == period, BoardSnapshot.board == spec.key))
+
+
+def _snapshot_points(kind: str):
+    """How a stored board's points read back: whole points on the boards of people, points
+    per member (two decimals) on the team board."""
+    return float if kind == "team" else int
+
+
+def snapshot_board(snapshot: int, kind: str) -> rules.Board:
+    """A stored board, whole (exports, the team chart, the board's JSON)."""
+    row = BoardSnapshotRow
+    rows = _plain_rows(select(row.key, row.points, row.rank, row.is_tied,
+                              _stored(row.reached_at))
+                       .where(row.snapshot_id == snapshot).order_by(row.position))
+    if not rows:
+        return rules.Board.from_rows([])
+    keys, points, ranks, tied, reached = zip(*rows, strict=True)
+    return rules.Board(keys, map(_snapshot_points(kind), points), ranks, map(bool, tied),
+                       reached)
+
+
+# what a page shows of a stored board, in plain SQL: SQLAlchemy's building of a statement
+# cost more than the database's reading of these few rows. The snapshot, the board's length
+# and the viewer's place, from the indexes alone:
+_SNAPSHOT_PLACE = text(
+    "SELECT s.id, (SELECT r.position FROM board_snapshot_rows r WHERE r.snapshot_id = s.id"
+    " ORDER BY r.position DESC LIMIT 1), (SELECT r.position FROM board_snapshot_rows r"
+    " WHERE r.snapshot_id = s.id AND r.key = :key)"
+    " FROM board_snapshots s WHERE s.period = :period AND s.board = :board")
+# the top and the viewer's neighbourhood: two ranges of the primary key (SQLite reads an OR
+# of the two as the whole board)
+_SNAPSHOT_ROWS = (
+    "SELECT position, rank, key, points, reached_at, is_tied FROM board_snapshot_rows"
+    " WHERE snapshot_id = :snapshot AND position <= :top")
+_SNAPSHOT_NEIGHBOURS = text(
+    _SNAPSHOT_ROWS + " UNION ALL SELECT position, rank, key, points, reached_at, is_tied"
+    " FROM board_snapshot_rows WHERE snapshot_id = :snapshot AND position >= :first"
+    " AND position <= :last")
+_SNAPSHOT_ROWS = text(_SNAPSHOT_ROWS)
+
+
+def snapshot_part(period: str, spec: BoardSpec, key: int | None, *, top: int,
+                  around: int) -> tuple[int, list[rules.Ranked]] | None:
+    """What a page shows of a month's stored board, read by place: the board's length, and
+    its top `top` rows with the rows from `around` above to `around` below the key's (if it
+    is on the board), in the board's order; None when the month has no snapshot of it."""
+    connection = db.session.connection()
+    found = connection.execute(_SNAPSHOT_PLACE, {"key": key, "period": period,
+                                                 "board": spec.key}).first()
+    if found is None:
+        return None
+    snapshot, size, place = found
+    if place is None:
+        rows = connection.execute(_SNAPSHOT_ROWS, {"snapshot": snapshot, "top": top})
+    else:
+        rows = connection.execute(_SNAPSHOT_NEIGHBOURS, {
+            "snapshot": snapshot, "top": top, "first": place - around,
+            "last": place + around})
+    points = _snapshot_points(spec.kind)
+    shown = {position: rules.Ranked(position, rank, shown_key, points(at_points),
+                                    rules.utc_time(reached), bool(tied))
+             for position, rank, shown_key, at_points, reached, tied in rows}
+    return size or 0, [shown[position] for position in sorted(shown)]
+
+
 def get_board(period: str, spec: BoardSpec) -> rules.Board:
     """The board of a month: its snapshot once the month is closed, else the live board,
     cached until points change. Kept in the cache as columns (see `rules.Board`)."""
@@ -229,10 +299,9 @@ def get_board(period: str, spec: BoardSpec) -> rules.Board:
     columns = cache.get(snapshot_key)
     if columns is not None:
         return rules.Board(*columns)
-    snapshot = db.session.scalar(select(BoardSnapshot.rows).where(
-        BoardSnapshot.period == period, BoardSnapshot.board == spec.key))
+    snapshot = snapshot_id(period, spec)
     if snapshot is not None:
-        board = rules.Board.from_rows(snapshot)
+        board = snapshot_board(snapshot, spec.kind)
         cache.set(snapshot_key, board.columns(), timeout=SNAPSHOT_SECONDS)
         return board
     key = f"board/{period}/{spec.key}/{points_version()}"
@@ -437,25 +506,43 @@ class BoardPage:
 
     @cached_property
     def board(self) -> rules.Board:
+        """The whole board (the team chart; a live board, whose rows the page then shows)."""
         if not self.spec.scope:    # a cohort board of a month without cohorts
             return rules.Board.from_rows([])
         return get_board(self.period, self.spec)
 
     @cached_property
+    def _shown(self) -> tuple[int, list[rules.Ranked]]:
+        """The board's length, and the rows the page shows: the top of the board, and the
+        viewer with their neighbours wherever they are — read by place from a closed month's
+        snapshot (the boards of people: the team board is read whole for its chart)."""
+        if self.spec.scope and self.spec.kind != "team":
+            stored = snapshot_part(self.period, self.spec, self.me, top=self.TOP,
+                                   around=self.AROUND)
+            if stored is not None:
+                return stored
+        board = self.board
+        shown = {r.position: r for r in board[:self.TOP]}
+        shown.update({r.position: r for r in board.around(self.me, self.AROUND)})
+        return len(board), [shown[p] for p in sorted(shown)]
+
+    @property
+    def size(self) -> int:
+        return self._shown[0]
+
+    @property
+    def rows(self) -> list[rules.Ranked]:
+        return self._shown[1]
+
+    @cached_property
     def mine(self) -> rules.Ranked | None:
-        return self.board.row_of(self.me)
+        return next((r for r in self.rows if r.key == self.me), None)
 
     @cached_property
     def gap(self):
-        return rules.gap_to_next(self.board.around(self.me, 1), self.me) if self.mine else None
-
-    @cached_property
-    def rows(self) -> list[rules.Ranked]:
-        """The top of the board, and the viewer with their neighbours wherever they are."""
-        shown = {r.position: r for r in self.board[:self.TOP]}
-        shown.update({r.position: r for r in rules.neighbours(
-            self.board.around(self.me, self.AROUND), self.me)})
-        return [shown[p] for p in sorted(shown)]
+        """Points to move up a place: the viewer's neighbours, the row above them included,
+        are among the rows shown."""
+        return rules.gap_to_next(self.rows, self.me) if self.mine else None
 
     @cached_property
     def names(self) -> dict[int, dict]:

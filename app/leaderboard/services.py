@@ -14,8 +14,9 @@ from app.errors import DomainError
 from app.i18n import N_
 from app.incentives.ledger import LedgerError, close_period
 from app.incentives.stars import StarError, propose_service_stars
-from app.leaderboard.models import BoardPlace, BoardSnapshot
+from app.leaderboard.models import BoardPlace, BoardSnapshot, BoardSnapshotRow
 from app.leaderboard.queries import CENTRE, all_board_specs, compute_boards, is_closed
+from app.leaderboard.rules import utc_time
 
 
 class MonthError(DomainError):
@@ -54,17 +55,24 @@ def close_month(period: str, *, actor_id: int | None, now: datetime,
                              days=current_app.config["LEADERBOARD_GRACE_DAYS"])).isoformat())
     specs = all_board_specs(period)
     boards = compute_boards(period, specs)
-    snapshots = []
+    snapshot_ids = dict(db.session.execute(
+        insert(BoardSnapshot).returning(BoardSnapshot.board, BoardSnapshot.id),
+        [{"period": period, "board": spec.key, "created_at": now} for spec in specs]).all())
+    rows = []
     for spec in specs:
-        rows = boards[spec].to_rows()
-        snapshots.append({"period": period, "board": spec.key, "rows": rows, "created_at": now})
-        if spec.key == CENTRE and rows:   # the rank history reads each person's place
+        board, snapshot_id = boards[spec], snapshot_ids[spec.key]
+        rows += [{"snapshot_id": snapshot_id, "position": i + 1, "rank": board.ranks[i],
+                  "key": key, "points": board.points[i],
+                  "reached_at": utc_time(board.reached[i]), "is_tied": bool(board.tied[i])}
+                 for i, key in enumerate(board.keys)]
+        if spec.key == CENTRE and board.keys:   # the rank history reads each person's place
             db.session.execute(insert(BoardPlace), [
-                {"period": period, "user_id": key, "position": position}
-                for position, _rank, key, *_rest in rows])
+                {"period": period, "user_id": key, "position": i + 1}
+                for i, key in enumerate(board.keys)])
         if progress:
             progress(1)
-    db.session.execute(insert(BoardSnapshot), snapshots)
+    if rows:
+        db.session.execute(insert(BoardSnapshotRow.__table__), rows)
     try:
         close_period(period, actor_id=actor_id, now=now)
     except LedgerError as error:

@@ -7,7 +7,13 @@ from sqlalchemy import func, select
 from app.incentives.models import ClosedPeriod, PointEntry
 from app.incentives.services import Award, award, install_defaults, reverse_entry
 from app.leaderboard.models import BoardSnapshot
-from app.leaderboard.queries import BoardSpec, compute_board, get_board
+from app.leaderboard.queries import (
+    BoardPage,
+    BoardSpec,
+    compute_board,
+    get_board,
+    snapshot_part,
+)
 from app.leaderboard.services import MonthError, close_month, month_status
 
 MARCH = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
@@ -185,3 +191,40 @@ def test_the_team_filter_lists_every_team_and_selects_the_shown_one(client, logi
     assert f'<option value="{centre["red"].id}">Red</option>' in page
     assert f'<option value="{odd.id}">R&amp;D &lt;night&gt;</option>' in page
     assert page.count(" selected>") == 2       # the board kind and the team
+
+
+def test_a_snapshot_read_by_place_gives_the_rows_of_the_whole_board(db, centre):
+    give(centre["cy"], "c1")                                   # 300
+    give(centre["ann"], "a1", "quiz.passed", attempt=1)        # 20
+    give(centre["bo"], "b1", "quiz.passed", attempt=1, when=datetime(2026, 3, 11, tzinfo=UTC))
+    close_month("2026-03", actor_id=None, now=APRIL_20)
+    db.session.commit()
+    for spec in (BoardSpec("individual"), BoardSpec("cohort", "2026-03"),
+                 BoardSpec("individual", blade="career")):
+        whole = compute_board("2026-03", spec)
+        assert get_board("2026-03", spec) == whole
+        for key in [*whole.keys, -1]:
+            for top, around in ((1, 1), (2, 0), (10, 3)):
+                size, rows = snapshot_part("2026-03", spec, key, top=top, around=around)
+                expected = {r.position: r for r in whole[:top] + whole.around(key, around)}
+                assert size == len(whole)
+                assert rows == [expected[p] for p in sorted(expected)]
+                assert all(type(r.points) is int and type(r.tied) is bool for r in rows)
+
+
+def test_a_closed_months_page_shows_what_the_board_at_the_close_showed(db, centre, now):
+    give(centre["cy"], "c1")
+    give(centre["ann"], "a1", "quiz.passed", attempt=1)
+    give(centre["di"], "d1", "quiz.passed", attempt=1, when=datetime(2026, 3, 20, tzinfo=UTC))
+    spec = BoardSpec("individual")
+    naming = {"pseudonymise": False, "salt": "s", "locale": "en", "viewer_team_id": None}
+    live = {key: BoardPage("2026-03", spec, viewer_id=key, **naming)
+            for key in compute_board("2026-03", spec).keys}
+    live = {key: (page.size, page.rows, page.mine, page.gap) for key, page in live.items()}
+    close_month("2026-03", actor_id=None, now=APRIL_20)
+    db.session.commit()
+    for key, shown in live.items():
+        page = BoardPage("2026-03", spec, viewer_id=key, **naming)
+        assert (page.size, page.rows, page.mine, page.gap) == shown
+    assert live[centre["ann"].id][3] == 281 and live[centre["cy"].id][3] is None
+    assert snapshot_part("2026-04", spec, centre["ann"].id, top=10, around=3) is None

@@ -37,7 +37,7 @@ from app.incentives.services import (
     install_defaults,
     reverse_entry,
 )
-from app.leaderboard.models import BoardSnapshot
+from app.leaderboard.models import BoardSnapshot, BoardSnapshotRow
 from app.leaderboard.queries import (
     all_board_specs,
     compute_board,
@@ -121,10 +121,17 @@ def _boards(period: str) -> dict[str, list]:
 
 
 def _stored(period: str) -> dict[str, list]:
-    return {board: rows for board, rows in
-            database.session.execute(
-                select(BoardSnapshot.board, BoardSnapshot.rows)
-                .where(BoardSnapshot.period == period))}
+    row = BoardSnapshotRow
+    stored = {}
+    for board, *values in database.session.execute(
+            select(BoardSnapshot.board, row.position, row.rank, row.key, row.points,
+                   row.reached_at, row.is_tied)
+            .outerjoin(row, row.snapshot_id == BoardSnapshot.id)
+            .where(BoardSnapshot.period == period).order_by(BoardSnapshot.board, row.position)):
+        stored.setdefault(board, [])
+        if values[0] is not None:
+            stored[board].append(tuple(values))
+    return stored
 
 
 def _run(db, example: Example, op) -> None:
