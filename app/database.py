@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
+import pandas as pd
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -124,9 +125,26 @@ def driver_times(table, name: str, values) -> Converted:
     dialect = db.session.connection().dialect
     utc = values.dt.tz_convert(UTC).dt.tz_localize(None)
     if _converter(table.c[name].type, dialect) is _utc_text:
-        texts = np.datetime_as_string(utc.to_numpy().astype("datetime64[us]"), unit="us")
-        return Converted(text.replace("T", " ") for text in texts.tolist())
+        return Converted(_texts_of(utc.to_numpy()))
     return Converted(utc.dt.to_pydatetime().tolist())
+
+
+def _texts_of(utc) -> list[str]:
+    """`_utc_text` of naive UTC numpy datetimes, written by numpy."""
+    texts = np.datetime_as_string(utc.astype("datetime64[us]"), unit="us")
+    return [text.replace("T", " ") for text in texts.tolist()]
+
+
+_MANY = 256   # values from which one conversion of all of them pays
+
+
+def _utc_texts(column) -> list[str] | None:
+    """`_utc_text` of every value of a long column of UTC times, all at once (pandas reads
+    them, numpy writes them): None when the column is short or holds anything else."""
+    if len(column) < _MANY or not all(
+            type(value) is datetime and value.tzinfo is UTC for value in column):
+        return None
+    return _texts_of(pd.DatetimeIndex(column).tz_convert(None).to_numpy())
 
 
 def insert_values(table, names: tuple[str, ...], rows: list[tuple], *, on_conflict: str = "",
@@ -271,7 +289,11 @@ def _postgresql_statements(connection, table, names, values, constants, fixed, c
 
 def _convert_all(column, convert, converted: dict) -> list:
     """Every value of a column converted, each distinct object once (`converted` remembers
-    them by id)."""
+    them by id); a long column of UTC times all at once."""
+    if convert is _utc_text:
+        texts = _utc_texts(column)
+        if texts is not None:
+            return texts
     for key, value in {id(value): value for value in column}.items():
         if key not in converted:
             converted[key] = convert(value)

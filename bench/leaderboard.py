@@ -5,10 +5,11 @@
 Builds the schema with the migrations in a temporary SQLite database (or an empty database at
 DATABASE_URL), installs the default rules and levels, adds 4,000 agents in 250 teams and
 writes `--entries` ledger entries over the last 24 months, up to now, through the batched
-award path (`award_batch`, 5,000 events a call, in the order they happened, with the realistic
-mix of `bench/ledger.py`). The history comes in as a centre would import it, a month at a
-time: one transaction per month of history (an import commits once; `bench/ledger.py` times a
-commit per 5,000 events). The data build is part of the bench and shows progress.
+award path (`award_batch`), in the order they happened, with the realistic mix of
+`bench/ledger.py`. The history comes in as a centre would import it, a month at a time: each
+month's events in one `award_batch` call and one transaction, as an import of that month's
+file (`bench/ledger.py` times batches of 5,000 events, a commit each). The data build is part
+of the bench and shows progress.
 
 Then it closes the months as a centre does: in a real centre only the current month (and the
 previous one while its grace period runs) is open; every older month has been closed by
@@ -51,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import click
 import numpy as np
+import pandas as pd
 from flask import before_render_template, template_rendered
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -71,43 +73,51 @@ from app.leaderboard.services import close_month, month_status
 from bench.ledger import build_centre, make_events
 
 MONTHS = 24
-BATCH = 5000
+BATCH = 400_000   # events a call at most (a month has about 210,000)
+STEP = 20_000   # events made at a time
 PASSWORD = "bench-password-1"
 
 
 # --- the data ---------------------------------------------------------------------------
 
 def award_history(agents: list[int], entries: int, rnd: random.Random) -> tuple[int, float]:
-    """Events over the last 24 months up to now, in the order they happened, in batches
-    through `award_batch`, until `entries` ledger entries are written; a commit per month of
-    history. Caps skip a few events: before each batch, what is left is spread over the time
-    that is left, at the rate of entries per event so far."""
+    """Events over the last 24 months up to now, in the order they happened, until `entries`
+    ledger entries are written: each month's events handed to `award_batch` at once (at most
+    `BATCH`) and committed, as an import of a month's file. Caps skip a few events: the
+    events still to make are spread over the time that is left, at the rate of entries per
+    event so far."""
+    tz = centre_tz()
     now = utcnow()
     start = now - timedelta(days=30 * MONTHS)
     span = (now - start).total_seconds()
-    moment, n, written = 0.0, 0, 0
-    month = period_of(start, centre_tz())   # of the open transaction
+    moment, made, awarded, written = 0.0, 0, 0, 0
+    month = period_of(start, tz)   # of the events waiting
+    waiting: list = []
     generator = np.random.default_rng(rnd.getrandbits(64))
     agents_array = np.array(agents)
     started = time.perf_counter()
     with click.progressbar(length=entries, label="awarding history", file=sys.stderr) as bar:
         while written < entries:
-            events_left = (entries - written) / (written / n if written else 1.0)
-            gap = (span - moment) / max(events_left, 1.0)   # mean time between events
-            size = min(BATCH, int(events_left * 1.02) + 1)
+            per_event = written / awarded if awarded else 1.0   # entries per event so far
+            events_left = max((entries - written) / per_event - len(waiting), 1.0)
+            gap = (span - moment) / events_left   # mean time between events
+            size = min(STEP, int(events_left * 1.02) + 1)
             moments = np.minimum(moment + np.cumsum(generator.exponential(gap, size)), span - 1)
             moment = float(moments[-1])
-            batch = make_events(n, agents_array[generator.integers(0, len(agents), size)].tolist(),
-                                [start + timedelta(seconds=s) for s in moments.tolist()], rnd)
-            n += size
-            result = award_batch(batch, now=utcnow())
-            written += result.created
-            if period_of(batch[-1].occurred_at, centre_tz()) != month or written >= entries:
+            times = (pd.Timestamp(start) + pd.to_timedelta(moments, unit="s")).to_pydatetime()
+            waiting += make_events(made, agents_array[generator.integers(0, len(agents), size)]
+                                   .tolist(), times.tolist(), rnd)
+            made += size
+            reached = period_of(waiting[-1].occurred_at, tz)
+            if (reached != month or len(waiting) >= BATCH
+                    or written + len(waiting) * per_event >= entries):
+                result = award_batch(waiting, now=utcnow())
                 db.session.commit()   # a month of history imported
-                month = period_of(batch[-1].occurred_at, centre_tz())
-            bar.update(result.created)
-    db.session.commit()
-    return n, time.perf_counter() - started
+                written += result.created
+                awarded += len(waiting)
+                waiting, month = [], reached
+                bar.update(result.created)
+    return made, time.perf_counter() - started
 
 
 def build(args, rnd: random.Random) -> tuple[str, list[int]]:

@@ -112,31 +112,31 @@ def make_events(first: int, users: list[int], moments: list, rnd: random.Random)
     qa_scores = np.round(generator.uniform(80, 100, count), 1).tolist()
     mystery_scores = np.round(generator.uniform(82, 100, count), 1).tolist()
     events = []
+    append = events.append
+    # Award's fields in order: event, user, key, source type, source id, occurred at,
+    # awarded by, attempt, score
     for i, (kind, user_id, at) in enumerate(zip(kinds, users, moments, strict=True)):
         n = first + i
         if kind == 0:
-            event = Award(Event.QUIZ_PASSED, user_id, f"quiz_attempt:{n}", "quiz_attempt",
-                          str(n), occurred_at=at, attempt=attempts[i])
+            append(Award(Event.QUIZ_PASSED, user_id, f"quiz_attempt:{n}", "quiz_attempt",
+                         str(n), at, None, attempts[i]))
         elif kind == 1:
-            event = Award(Event.QA_EVALUATION, user_id, f"qa:{n}", "qa_evaluation", f"QA-{n}",
-                          occurred_at=at, score=qa_scores[i])
+            append(Award(Event.QA_EVALUATION, user_id, f"qa:{n}", "qa_evaluation", f"QA-{n}",
+                         at, None, None, qa_scores[i]))
         elif kind == 6:
-            event = Award(Event.MYSTERY_SHOPPER, user_id, f"mystery:{n}", "mystery_shopper",
-                          str(n), occurred_at=at, score=mystery_scores[i])
+            append(Award(Event.MYSTERY_SHOPPER, user_id, f"mystery:{n}", "mystery_shopper",
+                         str(n), at, None, None, mystery_scores[i]))
         else:
-            event_name, source_type = _PLAIN[kind]
-            event = Award(event_name, user_id, f"{_PREFIX[source_type]}:{n}", source_type,
-                          str(n), occurred_at=at)
-        events.append(event)
+            event_name, source_type, prefix = _PLAIN[kind]
+            append(Award(event_name, user_id, f"{prefix}:{n}", source_type, str(n), at))
     return events
 
 
-# the kinds of `_MIX` that carry neither attempt nor score: (event, source type)
-_PLAIN = {2: (Event.KBI_CHECKLIST, "kbi_checklist"),
-          3: (Event.SCENARIO_STAGE_COMPLETED, "scenario_stage"),
-          4: (Event.SIGN_OFF_RECEIVED, "sign_off"), 5: (Event.CUSTOMER_PRAISE, "customer_praise")}
-_PREFIX = {"kbi_checklist": "kbi", "scenario_stage": "stage", "sign_off": "sign_off",
-           "customer_praise": "praise"}
+# the kinds of `_MIX` that carry neither attempt nor score: (event, source type, key prefix)
+_PLAIN = {2: (Event.KBI_CHECKLIST, "kbi_checklist", "kbi"),
+          3: (Event.SCENARIO_STAGE_COMPLETED, "scenario_stage", "stage"),
+          4: (Event.SIGN_OFF_RECEIVED, "sign_off", "sign_off"),
+          5: (Event.CUSTOMER_PRAISE, "customer_praise", "praise")}
 
 
 def count_entries() -> int:

@@ -87,6 +87,26 @@ def test_columns_are_converted_unless_given_converted(db):
         at, at + timedelta(seconds=1)]
 
 
+def test_long_columns_of_utc_times_are_converted_all_at_once_as_one_by_one():
+    """`_utc_texts` (pandas and numpy) gives `_utc_text` of each value: whole seconds,
+    microseconds, times long ago; it leaves short columns and any other zone to the
+    per-value conversion, which refuses naive times."""
+    start = datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    moments = [start + timedelta(seconds=37 * n, microseconds=n % 3) for n in range(300)]
+    assert database._utc_texts(moments) == [database._utc_text(m) for m in moments]
+    assert database._convert_all(moments, database._utc_text, {})[:2] == [
+        "1999-12-31 23:59:59.999999", "2000-01-01 00:00:37.000000"]
+    assert database._utc_texts(moments[:10]) is None
+    east = [m.astimezone(timezone(timedelta(hours=8))) for m in moments]
+    assert database._utc_texts(east) is None
+    assert database._convert_all(east, database._utc_text, {}) == [
+        database._utc_text(m) for m in moments]
+    naive = [*moments[:-1], moments[-1].replace(tzinfo=None)]
+    assert database._utc_texts(naive) is None
+    with pytest.raises(ValueError, match="naive"):
+        database._convert_all(naive, database._utc_text, {})
+
+
 def _imports(count: int, start: int = 0) -> dict[str, list]:
     return {"filename": [f"{n}.csv" for n in range(start, start + count)],
             "sha256": ["0" * 64] * count, "rows": list(range(start, start + count))}

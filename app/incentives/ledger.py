@@ -438,7 +438,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
     # (award, rule, terms, points, occurred_at, period, day start) of the events that may earn
     candidates = []
     seen_keys: set[str] = set()
-    period_at: dict[int, str] = {}   # quarter-hour since the epoch → its local month
+    local_at: dict[int, tuple] = {}   # quarter-hour since the epoch → its local month, day
     for item in awards:
         if item.idempotency_key in seen_keys:
             result.duplicates += 1
@@ -471,15 +471,17 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
             result.skipped["no_points"] += 1
             continue
         occurred_at = item.occurred_at or now
-        if terms.daily_cap:
-            local = local_time(occurred_at, tz)
-            period = f"{local.year:04d}-{local.month:02d}"
-            day = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        else:   # months start at a local midnight, a whole quarter-hour in every UTC offset
-            quarter = int(occurred_at.timestamp()) // 900
-            period = period_at.get(quarter)
-            if period is None:
-                period = period_at[quarter] = period_of(occurred_at, tz)
+        # days (and months) start at a local midnight, a whole quarter-hour in every UTC
+        # offset, and clocks change on one: a quarter-hour's moments share their day
+        quarter = int(occurred_at.timestamp()) // 900
+        local = local_at.get(quarter)
+        if local is None:
+            moment = local_time(occurred_at, tz)
+            local = local_at[quarter] = (
+                f"{moment.year:04d}-{moment.month:02d}",
+                moment.replace(hour=0, minute=0, second=0, microsecond=0))
+        period, day = local
+        if not terms.daily_cap:
             day = None
         if period in closed:   # corrections never land in a closed month
             period = current

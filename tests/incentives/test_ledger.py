@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.centre.periods import centre_tz, periods_of
 from app.database import driver_times
+from app.incentives import ledger
 from app.incentives.ledger import closed_periods
 from app.incentives.models import ClosedPeriod, PointBalance, PointEntry, PointRollup, Rule
 from app.incentives.services import (
@@ -211,6 +212,57 @@ def test_a_batch_puts_each_entry_in_the_centres_month(db, defaults, make_user, n
         select(PointEntry.idempotency_key, PointEntry.period)).tuples().all())
     assert periods == {"qa:0:0": "2026-02", "qa:1:0": "2026-02", "qa:2:0": "2026-03",
                        "qa:3:0": "2026-03", "qa:4:0": "2026-03", "qa:5:0": "2026-03"}
+
+
+def test_a_batch_counts_daily_caps_by_the_centres_day(db, defaults, make_user, now):
+    """The KBI checklist earns once a day: in a batch (several steps of it), a day in the
+    centre's zone (UTC+8) ends at 16:00 UTC, whatever the moments' zone."""
+    agent = make_user("agent")
+    midnight = datetime(2026, 3, 9, 16, 0, tzinfo=timezone.utc)   # 10 March 00:00 Shanghai
+    east = timezone(timedelta(hours=8))
+    moments = [midnight - timedelta(hours=9), (midnight - timedelta(seconds=1)).astimezone(east),
+               midnight, midnight + timedelta(hours=7, minutes=59), midnight + timedelta(hours=8),
+               midnight + timedelta(days=1)]
+    awards = [Award("kbi.checklist_completed", agent.id, f"kbi:{n}", "kbi", occurred_at=at)
+              for n, at in enumerate(moments)]
+    result = ledger.award_batch(awards, now=now, chunk=2)
+    db.session.commit()
+    assert (result.created, result.skipped["daily_cap"]) == (3, 3)
+    written = set(db.session.scalars(select(PointEntry.idempotency_key)))
+    assert written == {"kbi:0", "kbi:2", "kbi:5"}
+    assert _rollup(db, agent.id, "2026-03", "goal").entries == 3
+    assert verify_rollups() == []
+
+
+def test_a_batch_in_many_steps_sums_each_rollup_once(db, defaults, make_user, now):
+    """Entries written a few at a time (`chunk`) reach the rollups, totals and balances
+    together: the same as the same events awarded one by one."""
+    batched = [make_user("agent") for _ in range(3)]
+    single = [make_user("agent") for _ in range(3)]
+
+    def events(agent):
+        return [Award(event, agent.id, f"{event}:{agent.id}:{n}", "test", attempt=1,
+                      score=96, occurred_at=now - timedelta(hours=n))
+                for n in range(5)
+                for event in ("quiz.passed", "qa.evaluation", "scenario.stage_completed")]
+
+    result = ledger.award_batch([a for agent in batched for a in events(agent)], now=now,
+                                chunk=4)
+    for agent in single:
+        for one in events(agent):
+            award(one, now=now)
+    db.session.commit()
+    assert result.created == 45
+    for agent, twin in zip(batched, single, strict=True):
+        assert _rollup(db, agent.id, "2026-03", "growth").points == 5 * 20 + 5 * 15
+        for blade in ("growth", "goal"):
+            mine, theirs = _rollup(db, agent.id, "2026-03", blade), _rollup(
+                db, twin.id, "2026-03", blade)
+            assert (mine.points, mine.entries, mine.last_changed_at) == (
+                theirs.points, theirs.entries, theirs.last_changed_at)
+        assert db.session.get(PointBalance, agent.id).earned == db.session.get(
+            PointBalance, twin.id).earned
+    assert verify_rollups() == []
 
 
 def _entries_as_written(db):
