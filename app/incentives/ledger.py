@@ -19,7 +19,7 @@ from sqlalchemy import and_, bindparam, event, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.centre.periods import centre_tz, local_time, period_of
+from app.centre.periods import centre_tz, local_time, period_of, previous_period
 from app.database import Converted, collector_paused, db, insert_columns, insert_values
 from app.errors import DomainError
 from app.extensions import cache
@@ -685,11 +685,17 @@ def _counted_by_day(keys: set[tuple[int, int, datetime]],
     since = min(day for _rule, _user, day in keys)
     until = max(_day_bounds(day, tz)[1] for _rule, _user, day in keys)
     users = sorted({user_id for _rule, user_id, _day in keys})
+    # an entry's month is never before the month of its moment (a correction for a closed
+    # month lands in a later one), so the index on (rule, person, month) reads only the
+    # months from then on — not the whole history of each person (one month more for a
+    # change of the centre's zone)
+    first_month = previous_period(period_of(since, tz))
     for start in range(0, len(users), _USERS_PER_QUERY):
         found = db.session.execute(
             select(PointEntry.rule_id, PointEntry.user_id, PointEntry.occurred_at)
             .where(PointEntry.rule_id.in_(rule_ids),
                    PointEntry.user_id.in_(users[start:start + _USERS_PER_QUERY]),
+                   PointEntry.period >= first_month,
                    PointEntry.occurred_at >= since, PointEntry.occurred_at < until,
                    *_still_counting()))
         for rule_id, user_id, occurred_at in found:

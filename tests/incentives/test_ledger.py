@@ -234,6 +234,22 @@ def test_a_batch_counts_daily_caps_by_the_centres_day(db, defaults, make_user, n
     assert verify_rollups() == []
 
 
+def test_a_batch_counts_a_days_entries_that_landed_in_a_later_month(db, defaults, make_user,
+                                                                   now):
+    """A KBI checklist of a day in a closed month lands in the current month; another of the
+    same day, in a later batch, still finds the day's one."""
+    agent = make_user("agent")
+    db.session.add(ClosedPeriod(period="2026-01", closed_at=now))
+    day = datetime(2026, 1, 20, 2, 0, tzinfo=timezone.utc)
+    first = ledger.award_batch([Award("kbi.checklist_completed", agent.id, "kbi:a", "kbi",
+                                      occurred_at=day)], now=now)
+    again = ledger.award_batch([Award("kbi.checklist_completed", agent.id, "kbi:b", "kbi",
+                                      occurred_at=day + timedelta(hours=3))], now=now)
+    db.session.commit()
+    assert first.created == 1 and db.session.scalar(select(PointEntry.period)) == "2026-03"
+    assert again.created == 0 and again.skipped["daily_cap"] == 1
+
+
 def test_a_batch_in_many_steps_sums_each_rollup_once(db, defaults, make_user, now):
     """Entries written a few at a time (`chunk`) reach the rollups, totals and balances
     together: the same as the same events awarded one by one."""
