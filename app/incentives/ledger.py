@@ -473,7 +473,7 @@ def award_batch(awards: list[Award], *, now: datetime, chunk: int = 5000) -> Bat
         occurred_at = item.occurred_at or now
         # days (and months) start at a local midnight, a whole quarter-hour in every UTC
         # offset, and clocks change on one: a quarter-hour's moments share their day
-        quarter = int(occurred_at.timestamp()) // 900
+        quarter = int(occurred_at.timestamp() // 900)   # floor, before 1970 too
         local = local_at.get(quarter)
         if local is None:
             moment = local_time(occurred_at, tz)
@@ -603,7 +603,7 @@ def award_scores(event: str, *, user_ids: list[int], keys: list[str],
         period_at: dict[int, str] = {}   # quarter-hour since the epoch → its month (as above)
         periods = []
         for at in occurred_at:
-            quarter = int(at.timestamp()) // 900
+            quarter = int(at.timestamp() // 900)
             period = period_at.get(quarter)
             if period is None:
                 period = period_at[quarter] = period_of(at, tz)
