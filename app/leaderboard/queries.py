@@ -258,14 +258,14 @@ _SNAPSHOT_PLACE = text(
     " FROM board_snapshots s WHERE s.period = :period AND s.board = :board")
 # the top and the viewer's neighbourhood: two ranges of the primary key (SQLite reads an OR
 # of the two as the whole board)
-_SNAPSHOT_ROWS = (
+_TOP_SQL = (
     "SELECT position, rank, key, points, reached_at, is_tied FROM board_snapshot_rows"
     " WHERE snapshot_id = :snapshot AND position <= :top")
+_SNAPSHOT_ROWS = text(_TOP_SQL)
 _SNAPSHOT_NEIGHBOURS = text(
-    _SNAPSHOT_ROWS + " UNION ALL SELECT position, rank, key, points, reached_at, is_tied"
+    _TOP_SQL + " UNION ALL SELECT position, rank, key, points, reached_at, is_tied"
     " FROM board_snapshot_rows WHERE snapshot_id = :snapshot AND position >= :first"
     " AND position <= :last")
-_SNAPSHOT_ROWS = text(_SNAPSHOT_ROWS)
 
 
 def snapshot_part(period: str, spec: BoardSpec, key: int | None, *, top: int,

@@ -152,20 +152,13 @@ class Board:
         return None if index is None else self._row(index)
 
     def around(self, key: int, around: int) -> list[Ranked]:
-        """The rows from `around` above to `around` below the key (empty when absent): what
-        `neighbours` and `gap_to_next` need, without the rest of the board."""
+        """The rows from `around` above to `around` below the key (empty when absent): the
+        viewer's neighbours, the row above them included (`gap_to_next`), without the rest of
+        the board."""
         index = self.index_of(key)
         if index is None:
             return []
         return self[max(0, index - around): index + around + 1]
-
-
-def neighbours(ranked: list[Ranked], key: int, around: int = 3) -> list[Ranked]:
-    """The rows from `around` above to `around` below the given key (empty if absent)."""
-    index = next((i for i, r in enumerate(ranked) if r.key == key), None)
-    if index is None:
-        return []
-    return ranked[max(0, index - around): index + around + 1]
 
 
 def gap_to_next(ranked: list[Ranked], key: int) -> float | None:

@@ -5,7 +5,6 @@ from app.leaderboard.rules import (
     Board,
     Standing,
     gap_to_next,
-    neighbours,
     per_member,
     rank,
     share_of_month,
@@ -27,12 +26,13 @@ def test_points_then_who_reached_the_total_first_then_the_stable_key():
 
 
 def test_neighbours_and_the_gap_to_the_next_place():
-    board = rank([Standing(k, 100 - k, at(1)) for k in range(1, 21)])
-    assert [r.key for r in neighbours(board, 10)] == [7, 8, 9, 10, 11, 12, 13]
-    assert [r.key for r in neighbours(board, 1)] == [1, 2, 3, 4]
-    assert gap_to_next(board, 10) == 2      # 90 → 91 + 1
-    assert gap_to_next(board, 1) is None
-    assert neighbours(board, 99) == []
+    board = Board.of(rank([Standing(k, 100 - k, at(1)) for k in range(1, 21)]))
+    assert [r.key for r in board.around(10, 3)] == [7, 8, 9, 10, 11, 12, 13]
+    assert [r.key for r in board.around(1, 3)] == [1, 2, 3, 4]
+    assert [r.key for r in board.around(20, 3)] == [17, 18, 19, 20]
+    assert gap_to_next(board.around(10, 3), 10) == 2      # 90 → 91 + 1
+    assert gap_to_next(board.around(1, 3), 1) is None
+    assert board.around(99, 3) == []
 
 
 def test_joiners_and_leavers_count_for_their_days_in_the_month():
