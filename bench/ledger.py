@@ -57,6 +57,7 @@ def build_centre(agents: int, teams: int, now) -> list[int]:
     db.session.execute(insert(User), [{
         "employee_number": f"{n + 100000:06d}", "name": f"客服{n:05d}",
         "email": f"a{n}@bench.example", "password_hash": None, "is_active": True,
+        "is_agent": True,   # as the agent role below makes them (`app.incentives.standings`)
         "hire_date": start + timedelta(days=(n * 7) % 3000), "career_level": "agent",
         "team_id": team_ids[n % teams], "created_at": now, "updated_at": now,
     } for n in range(agents)])

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,6 +50,8 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint(f"career_level IN ({CAREER_LEVELS_SQL})", name="career_level"),
         CheckConstraint("leave_date IS NULL OR leave_date >= hire_date", name="leave_after_hire"),
+        # the agents of a month, of a team or a cohort, found by the boards in the index alone
+        Index("ix_users_agents", "is_agent", "team_id", "hire_date", "leave_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +70,10 @@ class User(UserMixin, db.Model):
         String(20), nullable=False, default=CareerLevel.AGENT.value
     )
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True, index=True)
+    # holds the agent role: kept with the roles (`app.incentives.standings`), so that the
+    # boards find the month's agents in an index instead of looking up each person's roles
+    is_agent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                           server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 

@@ -24,7 +24,7 @@ from app.database import Converted, collector_paused, db, insert_columns, insert
 from app.errors import DomainError
 from app.extensions import cache
 from app.i18n import N_
-from app.incentives import rules
+from app.incentives import rules, standings
 from app.incentives.models import (
     ClosedPeriod,
     Level,
@@ -111,11 +111,13 @@ _ROLLUP_ON_CONFLICT = """ON CONFLICT (user_id, period, blade) DO UPDATE SET
     negative = point_rollups.negative + excluded.negative,
     entries = point_rollups.entries + excluded.entries,
     last_changed_at = CASE WHEN excluded.last_changed_at > point_rollups.last_changed_at
-                           THEN excluded.last_changed_at ELSE point_rollups.last_changed_at END"""
+                           THEN excluded.last_changed_at ELSE point_rollups.last_changed_at END,
+    team_id = excluded.team_id, ranked = excluded.ranked"""
 _TOTAL_ON_CONFLICT = """ON CONFLICT (user_id, period) DO UPDATE SET
     points = point_month_totals.points + excluded.points,
     reached_at = CASE WHEN excluded.reached_at > point_month_totals.reached_at
-                      THEN excluded.reached_at ELSE point_month_totals.reached_at END"""
+                      THEN excluded.reached_at ELSE point_month_totals.reached_at END,
+    team_id = excluded.team_id, ranked = excluded.ranked"""
 # a deduction or reversal never takes the spendable balance below zero
 _BALANCE_ON_CONFLICT = """ON CONFLICT (user_id) DO UPDATE SET
     earned = point_balances.earned + excluded.earned,
@@ -134,14 +136,17 @@ def _insert_rows(table, rows: list[dict], *, on_conflict: str,
 
 
 _ROLLUP_COLUMNS = ("user_id", "period", "blade", "points", "positive", "negative", "entries",
-                   "last_changed_at")
-_TOTAL_COLUMNS = ("user_id", "period", "points", "reached_at")
+                   "last_changed_at", "team_id", "ranked")
+_TOTAL_COLUMNS = ("user_id", "period", "points", "reached_at", "team_id", "ranked")
 _BALANCE_COLUMNS = ("user_id", "earned", "spent", "balance")
 
 
-def _rollup_rows(changes) -> tuple[list[tuple], list[tuple], dict[int, int]]:
+def _rollup_rows(changes, people: dict[int, tuple]) -> tuple[list[tuple], list[tuple],
+                                                            dict[int, int]]:
     """The rollups (user, month, blade), the month totals (user, month) and the balances
-    (user) that the changes add up to, as rows of `_ROLLUP_COLUMNS` and `_TOTAL_COLUMNS`."""
+    (user) that the changes add up to, as rows of `_ROLLUP_COLUMNS` and `_TOTAL_COLUMNS`;
+    with each person's board columns (`standings`: `people` gives their team, role and
+    dates)."""
     rollups: dict[tuple, list] = {}   # → [points, positive, negative, entries, at]
     totals: dict[tuple, list] = {}    # → [points, at]
     balances: dict[int, int] = defaultdict(int)
@@ -162,9 +167,13 @@ def _rollup_rows(changes) -> tuple[list[tuple], list[tuple], dict[int, int]]:
         if at > total[1]:
             total[1] = at
         balances[user_id] += points
+    columns = {}   # (user, month) → (team, ranked)
+    for user_id, period in totals:
+        team_id, is_agent, hired, left = people[user_id]
+        columns[user_id, period] = (team_id, standings.is_ranked(is_agent, hired, left, period))
     # in key order: concurrent writers then lock the rows in the same order (no deadlock)
-    return ([(*key, *rollups[key]) for key in sorted(rollups)],
-            [(*key, *totals[key]) for key in sorted(totals)], balances)
+    return ([(*key, *rollups[key], *columns[key[:2]]) for key in sorted(rollups)],
+            [(*key, *totals[key], *columns[key]) for key in sorted(totals)], balances)
 
 
 def _apply(changes: list[tuple[int, str, str, int, datetime]],
@@ -175,7 +184,8 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]],
     if not changes:
         return {}
     db.session.info[_POINTS_CHANGED] = True
-    rollups, totals, balances = _rollup_rows(changes)
+    people = standings.people(db.session.connection(), {change[0] for change in changes})
+    rollups, totals, balances = _rollup_rows(changes, people)
     converted = {} if converted is None else converted
     insert_values(PointRollup.__table__, _ROLLUP_COLUMNS, rollups,
                    on_conflict=_ROLLUP_ON_CONFLICT, converted=converted)

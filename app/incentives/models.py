@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,7 +123,6 @@ class PointRollup(db.Model):
     __tablename__ = "point_rollups"
     __table_args__ = (
         CheckConstraint(BLADE_CHECK, name="blade"),
-        Index("ix_point_rollups_period_blade", "period", "blade"),
     )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
@@ -134,6 +134,11 @@ class PointRollup(db.Model):
     entries: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # when the current total was reached: the leaderboard's first tie-break
     last_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # copied from the person (see `app.incentives.standings`): their team, and whether they
+    # are on the month's boards (an agent employed in the month)
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ranked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                         server_default=false())
 
 
 class PointMonthTotal(db.Model):
@@ -142,10 +147,6 @@ class PointMonthTotal(db.Model):
     read one row per person. `flask points verify` recomputes them."""
 
     __tablename__ = "point_month_totals"
-    __table_args__ = (
-        # the boards of a month, in their order: points, then who reached them first
-        Index("ix_point_month_totals_board", "period", "points", "reached_at", "user_id"),
-    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
@@ -153,6 +154,23 @@ class PointMonthTotal(db.Model):
     # when the current total was reached (the latest change of any blade's rollup): the
     # boards' first tie-break
     reached_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # as on the rollups
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ranked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                         server_default=false())
+
+
+# A month's boards read these indexes alone, without visiting the people: the people on the
+# board in its order (points, then who reached them first, then the id) — its top, a place,
+# the rows around it, counted and read by range — and the teams' sums.
+Index("ix_point_month_totals_board", PointMonthTotal.period, PointMonthTotal.ranked,
+      PointMonthTotal.points.desc(), PointMonthTotal.reached_at, PointMonthTotal.user_id)
+Index("ix_point_month_totals_teams", PointMonthTotal.period, PointMonthTotal.ranked,
+      PointMonthTotal.team_id, PointMonthTotal.points, PointMonthTotal.reached_at)
+Index("ix_point_rollups_board", PointRollup.period, PointRollup.blade, PointRollup.ranked,
+      PointRollup.points.desc(), PointRollup.last_changed_at, PointRollup.user_id)
+Index("ix_point_rollups_teams", PointRollup.period, PointRollup.blade, PointRollup.ranked,
+      PointRollup.team_id, PointRollup.points, PointRollup.last_changed_at)
 
 
 class PointBalance(db.Model):
