@@ -12,7 +12,10 @@ from functools import cached_property
 
 from flask_babel import gettext as _
 from sqlalchemy import (
+    Boolean,
+    Date,
     String,
+    bindparam,
     and_,
     case,
     exists,
@@ -78,9 +81,8 @@ def _employed_in(period: str):
 
 
 def _is_agent():
-    """The person has the agent role: looked up per person in the roles' primary key, so
-    that a board of one team reads one team, not every agent."""
-    return exists().where(UserRole.user_id == User.id, UserRole.role == Role.AGENT.value)
+    """The person holds the agent role (kept on the person: `app.incentives.standings`)."""
+    return User.is_agent == true()
 
 
 def _in_scope(spec: BoardSpec) -> list:
@@ -126,6 +128,206 @@ def _plain_rows(query) -> list[tuple]:
         result.close()
 
 
+# --- an open month's board, read in its index ------------------------------------------
+# A board of people is, in its order: those with a total of zero or more (`_LiveSource.part`
+# "A": the month's totals or rollups marked `ranked`, in their index), then the agents of the
+# month without a total (0 points, nothing reached: "Z", by id), then the negative totals
+# ("N"). A page needs the board's length, its top, the viewer's place and the rows around it:
+# each is counted or read by range in the indexes, with LIMIT and OFFSET, so that no request
+# reads the thousands of people of the board. Plain SQL, as for the snapshots.
+
+def _employed_sql(alias: str = "") -> str:
+    """An agent of the month, as `_employed_in` and `_is_agent` say, on `users` as `alias`."""
+    u = f"{alias}." if alias else ""
+    return (f"{u}is_agent = :yes AND {u}hire_date <= :last"
+            f" AND ({u}leave_date IS NULL OR {u}leave_date >= :first)")
+
+
+_TYPES = (bindparam("yes", type_=Boolean), bindparam("first", type_=Date),
+          bindparam("last", type_=Date))
+
+
+def _sql(statement: str):
+    return text(statement).bindparams(*(b for b in _TYPES if f":{b.key}" in statement))
+
+
+class _LiveSource:
+    """The SQL of the live boards of one source: the month totals (all blades) or the
+    rollups (one blade)."""
+
+    def __init__(self, table: str, at: str, *, of_blade: bool):
+        blade = " AND blade = :blade" if of_blade else ""
+        rows = f"FROM {table} WHERE period = :period{blade} AND ranked = :yes"
+        order = f"ORDER BY points DESC, {at}, user_id LIMIT :n OFFSET :skip"
+        own = (f"t.user_id = u.id AND t.period = :period"
+               f"{' AND t.blade = :blade' if of_blade else ''}")
+        self.counts = _sql(
+            f"SELECT (SELECT count(*) FROM users WHERE {_employed_sql()}),"
+            f" (SELECT count(*) {rows}), (SELECT count(*) {rows} AND points >= 0)")
+        self.me = _sql(
+            f"SELECT u.id, t.points, t.{at} FROM users u LEFT JOIN {table} t ON {own}"
+            f" WHERE u.id = :me AND {_employed_sql('u')}")
+        self.ahead = _sql(
+            f"SELECT count(*) {rows} AND (points > :points OR (points = :points"
+            f" AND ({at} < :at OR ({at} = :at AND user_id < :me))))")
+        self.zero_below = _sql(
+            f"SELECT (SELECT count(*) FROM users WHERE {_employed_sql()} AND id < :me)"
+            f" - (SELECT count(*) {rows} AND user_id < :me)")
+        self.part = {
+            "A": _sql(f"SELECT user_id, points, {at} {rows} AND points >= 0 {order}"),
+            "N": _sql(f"SELECT user_id, points, {at} {rows} AND points < 0 {order}")}
+        # walked in the order of ids, which LIMIT stops early: the agent test is written so
+        # that no index of it is taken instead (each would be read whole, then sorted)
+        zero = (f"SELECT id FROM users u WHERE CAST(u.is_agent AS INTEGER) = 1"
+                f" AND u.hire_date <= :last AND (u.leave_date IS NULL OR u.leave_date >= :first)"
+                f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {own})")
+        self.zero = {
+            "first": _sql(f"{zero} ORDER BY id LIMIT :n OFFSET :skip"),
+            "last": _sql(f"{zero} ORDER BY id DESC LIMIT :n OFFSET :skip"),
+            "below": _sql(f"{zero} AND id < :me ORDER BY id DESC LIMIT :n"),
+            "above": _sql(f"{zero} AND id > :me ORDER BY id LIMIT :n")}
+        self.rows = rows
+        self.team_sums = _sql(
+            f"SELECT team_id, sum(points), max({at}) {rows} AND team_id IS NOT NULL"
+            f" GROUP BY team_id")
+        self._ties: dict[int, object] = {}
+
+    def ties(self, count: int):
+        """How many rows have more points than, and as many as, each of `count` totals."""
+        if count not in self._ties:
+            self._ties[count] = _sql("SELECT " + ", ".join(
+                f"count(*) FILTER (WHERE points > :p{i}), count(*) FILTER (WHERE points = :p{i})"
+                for i in range(count)) + f" {self.rows}")
+        return self._ties[count]
+
+
+_LIVE_SOURCES = {"all": _LiveSource("point_month_totals", "reached_at", of_blade=False),
+                 "blade": _LiveSource("point_rollups", "last_changed_at", of_blade=True)}
+
+
+class LiveBoard:
+    """The board of people of the whole centre in an open month, one blade or all, as the
+    month totals and rollups give it now — read in part (see above)."""
+
+    def __init__(self, period: str, blade: str = "all"):
+        self.source = _LIVE_SOURCES["all" if blade == "all" else "blade"]
+        self.params = {"period": period, "blade": blade, "yes": True,
+                       "first": month_first_day(period), "last": month_last_day(period)}
+        self.connection = db.session.connection()
+
+    def _execute(self, statement, **params):
+        return self.connection.execute(statement, {**self.params, **params})
+
+    @cached_property
+    def _counts(self) -> tuple[int, int, int]:
+        """The agents on the board, those with a total and those with a total of 0 or more
+        (A), from which Z and N follow."""
+        return tuple(self._execute(self.source.counts).one())
+
+    @property
+    def size(self) -> int:
+        return self._counts[0]
+
+    @property
+    def zero_count(self) -> int:
+        """Agents without a total (Z)."""
+        size, with_total, _a = self._counts
+        return max(size - with_total, 0)
+
+    def place(self, key: int) -> tuple[int, int | None] | None:
+        """The person's position, and their index among those without a total (None when
+        they have one); None when they are not on the board."""
+        me = self._execute(self.source.me, me=key).first()
+        if me is None:
+            return None
+        _id, points, at = me
+        if points is None:
+            below = self._execute(self.source.zero_below, me=key).scalar()
+            return self._counts[2] + below + 1, below
+        ahead = self._execute(self.source.ahead, me=key, points=points, at=at).scalar()
+        return ahead + (self.zero_count if points < 0 else 0) + 1, None
+
+    def rows(self, first: int, last: int, *, key: int | None = None,
+             zero_index: int | None = None) -> list[tuple[int, int, float, object]]:
+        """(position, key, points, reached as stored) of the positions first..last; the
+        person `key` at `zero_index` among those without a total, if they are."""
+        size, with_total, in_a = self._counts
+        zeros = self.zero_count
+        last = min(last, size)
+        found = []
+        low, high = first, min(last, in_a)
+        if low <= high:
+            found += self._part("A", low, high, low - 1)
+        low, high = max(first, in_a + 1), min(last, in_a + zeros)
+        if low <= high:
+            i, j = low - in_a - 1, high - in_a - 1
+            ids = self._zero_ids(i, j, key, zero_index)
+            found += [(low + n, user_id, 0, None) for n, user_id in enumerate(ids)]
+        low, high = max(first, in_a + zeros + 1), last
+        if low <= high:
+            found += self._part("N", low, high, low - in_a - zeros - 1)
+        return found
+
+    def _part(self, part: str, low: int, high: int, skip: int) -> list[tuple]:
+        return [(low + n, *row) for n, row in enumerate(self._execute(
+            self.source.part[part], n=high - low + 1, skip=skip))]
+
+    def _zero_ids(self, i: int, j: int, key: int | None, index: int | None) -> list[int]:
+        """The ids of those without a total, from the i-th to the j-th (by id): read from
+        the nearest of the viewer, the first and the last."""
+        zero = self.source.zero
+        if index is not None and i <= index <= j:
+            below = [row[0] for row in self._execute(zero["below"], me=key, n=index - i)]
+            above = [row[0] for row in self._execute(zero["above"], me=key, n=j - index)]
+            return below[::-1] + [key] + above
+        if j + 1 <= self.zero_count - i:
+            return [row[0] for row in self._execute(zero["first"], n=j - i + 1, skip=i)]
+        ids = [row[0] for row in self._execute(zero["last"], n=j - i + 1,
+                                               skip=self.zero_count - 1 - j)]
+        return ids[::-1]
+
+    def ranked(self, rows: list[tuple]) -> list[rules.Ranked]:
+        """The rows with their rank (equal points share it) and whether they are tied."""
+        values = sorted({points for _p, _k, points, _at in rows})
+        if not values:
+            return []
+        counts = self._execute(self.source.ties(len(values)),
+                               **{f"p{i}": v for i, v in enumerate(values)}).one()
+        zeros = self.zero_count
+        shared = {}
+        for i, value in enumerate(values):
+            greater, equal = counts[2 * i], counts[2 * i + 1]
+            if value < 0:
+                greater += zeros
+            elif value == 0:
+                equal += zeros
+            shared[value] = (greater + 1, equal > 1)
+        return [rules.Ranked(position, shared[points][0], key, points, rules.utc_time(at),
+                             shared[points][1]) for position, key, points, at in rows]
+
+
+def live_part(period: str, spec: BoardSpec, key: int | None, *, top: int,
+              around: int) -> tuple[int, list[rules.Ranked]]:
+    """What a page shows of an open month's board of the whole centre (see `snapshot_part`):
+    the board's length, its top `top` rows and the rows from `around` above to `around`
+    below the key's, in the board's order."""
+    board = LiveBoard(period, spec.blade)
+    size = board.size
+    ranges = [(1, top)]
+    zero_index = None
+    place = board.place(key) if key is not None else None
+    if place is not None:
+        position, zero_index = place
+        ranges.append((max(1, position - around), position + around))
+    if len(ranges) == 2 and ranges[1][0] <= ranges[0][1] + 1:
+        ranges = [(1, max(ranges[0][1], ranges[1][1]))]
+    rows = {}
+    for first, last in ranges:
+        rows.update((row[0], row) for row in board.rows(first, last, key=key,
+                                                        zero_index=zero_index))
+    return size, board.ranked([rows[p] for p in sorted(rows)])
+
+
 def compute_board(period: str, spec: BoardSpec) -> rules.Board:
     """A board as the month totals and rollups give it now. The database returns the agents
     in the board's order (that of `rules.rank`: points, then who reached them first, then the
@@ -145,29 +347,32 @@ def compute_board(period: str, spec: BoardSpec) -> rules.Board:
 
 
 def _team_board(period: str, blade: str) -> list[rules.Ranked]:
-    """Teams by points per pro-rated member. The database sums each team's points and counts
-    the members there all month; only those who joined or left during the month are read one
-    by one. Every team is on the board, also without members."""
+    """Teams by points per pro-rated member. Each team's points are summed in the index of
+    the month's totals or rollups (their team and whether they are on the board are kept on
+    them); the members there all month are counted in the people's index, and only those who
+    joined or left during the month are read one by one. Every team is on the board, also
+    without members."""
     first, last = month_first_day(period), month_last_day(period)
-    source, on, points, reached = _points_of(period, blade)
+    source = _LIVE_SOURCES["all" if blade == "all" else "blade"]
+    params = {"period": period, "blade": blade, "yes": True}
+    sums = {team_id: (int(total), rules.utc_time(at)) for team_id, total, at in
+            db.session.connection().execute(source.team_sums, params)}
     all_month = and_(User.hire_date <= first,
                      or_(User.leave_date.is_(None), User.leave_date >= last))
-    members = (_employed_in(period), _is_agent(), User.team_id.is_not(None))
-    teams = {team_id: [int(total), [1.0] * int(whole), rules.utc_time(at)]
-             for team_id, total, at, whole in db.session.execute(
-                 select(User.team_id, func.coalesce(func.sum(points), 0), func.max(reached),
-                        func.sum(case((all_month, 1), else_=0)))
-                 .select_from(User).outerjoin(source, on).where(*members)
-                 .group_by(User.team_id))}
+    members = (_is_agent(), User.team_id.is_not(None), _employed_in(period))
+    shares: dict[int, list[float]] = {
+        team_id: [1.0] * int(whole) for team_id, whole in db.session.execute(
+            select(User.team_id, func.count(User.id).filter(all_month))
+            .where(*members).group_by(User.team_id))}
     for team_id, hired, left in db.session.execute(
             select(User.team_id, User.hire_date, User.leave_date)
             .where(*members, not_(all_month))):
-        teams[team_id][1].append(rules.share_of_month(first, last, hired, left))
-    empty = (0, [], None)
+        shares[team_id].append(rules.share_of_month(first, last, hired, left))
+    nothing = (0, None)
     return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(total, shares), 2), at)
+        rules.Standing(team_id, round(rules.per_member(total, shares.get(team_id, [])), 2), at)
         for team_id in db.session.scalars(select(Team.id))
-        for total, shares, at in [teams.get(team_id, empty)]])
+        for total, at in [sums.get(team_id, nothing)]])
 
 
 def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules.Board]:
@@ -424,37 +629,10 @@ def _centre_places(user_id: int, periods: list[str]) -> dict[str, int | None]:
 
 
 def _live_position(period: str, user_id: int) -> int | None:
-    """The person's position on the live centre board of the month, counted in the database
-    (the agents ahead of them in the board's order) rather than by ranking every agent: from
-    the month totals' index, those with at least the person's points."""
-    me = db.session.execute(
-        select(PointMonthTotal.points, PointMonthTotal.reached_at).select_from(User)
-        .outerjoin(PointMonthTotal, and_(PointMonthTotal.user_id == User.id,
-                                         PointMonthTotal.period == period))
-        .where(User.id == user_id, _employed_in(period), _is_agent())).first()
-    if me is None:
-        return None
-    points, reached = me.points or 0, me.reached_at
-    total = PointMonthTotal
-    if reached is None:   # no total yet: every total reached comes first on equal points
-        first_on_a_tie = true()
-    else:
-        first_on_a_tie = or_(total.reached_at < reached,
-                             and_(total.reached_at == reached, total.user_id < user_id))
-    ahead = db.session.scalar(
-        select(func.count()).select_from(total).join(User, User.id == total.user_id)
-        .where(total.period == period, total.points >= points,
-               or_(total.points > points, first_on_a_tie),
-               _employed_in(period), _is_agent()))
-    if points < 0 or reached is None:
-        # agents without a total (0 points, never reached) are ahead of a negative total,
-        # and of someone else without one when their id is smaller
-        without = ~exists().where(total.user_id == User.id, total.period == period)
-        ahead += db.session.scalar(
-            select(func.count()).select_from(User)
-            .where(without, _employed_in(period), _is_agent(),
-                   true() if points < 0 else User.id < user_id))
-    return ahead + 1
+    """The person's position on the live centre board of the month, counted in the index
+    (`LiveBoard.place`)."""
+    place = LiveBoard(period).place(user_id)
+    return None if place is None else place[0]
 
 
 def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None]]:
@@ -515,12 +693,17 @@ class BoardPage:
     def _shown(self) -> tuple[int, list[rules.Ranked]]:
         """The board's length, and the rows the page shows: the top of the board, and the
         viewer with their neighbours wherever they are — read by place from a closed month's
-        snapshot (the boards of people: the team board is read whole for its chart)."""
+        snapshot, or in an open month's index for the boards of the whole centre (the boards
+        of a team or a cohort are short, and read whole; the team board is read whole for its
+        chart)."""
         if self.spec.scope and self.spec.kind != "team":
             stored = snapshot_part(self.period, self.spec, self.me, top=self.TOP,
                                    around=self.AROUND)
             if stored is not None:
                 return stored
+            if self.spec.kind == "individual" and self.spec.scope == "centre":
+                return live_part(self.period, self.spec, self.me, top=self.TOP,
+                                 around=self.AROUND)
         board = self.board
         shown = {r.position: r for r in board[:self.TOP]}
         shown.update({r.position: r for r in board.around(self.me, self.AROUND)})

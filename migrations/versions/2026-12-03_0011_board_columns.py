@@ -34,21 +34,15 @@ def _ranked(table: str) -> str:
 
 
 def upgrade():
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('is_agent', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.create_index('ix_users_agents',
-                              ['is_agent', 'team_id', 'hire_date', 'leave_date'], unique=False)
-    with op.batch_alter_table('point_month_totals', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('ranked', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.drop_index('ix_point_month_totals_board')
-    with op.batch_alter_table('point_rollups', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('team_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('ranked', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
-        batch_op.drop_index('ix_point_rollups_period_blade')
+    # plain ALTER TABLE, no table copies: SQLite adds a column with a default in place
+    op.add_column('users', sa.Column('is_agent', sa.Boolean(), server_default=sa.false(),
+                                     nullable=False))
+    for table in ('point_month_totals', 'point_rollups'):
+        op.add_column(table, sa.Column('team_id', sa.Integer(), nullable=True))
+        op.add_column(table, sa.Column('ranked', sa.Boolean(), server_default=sa.false(),
+                                       nullable=False))
+    op.drop_index('ix_point_month_totals_board', table_name='point_month_totals')
+    op.drop_index('ix_point_rollups_period_blade', table_name='point_rollups')
 
     op.execute("UPDATE users SET is_agent = EXISTS (SELECT 1 FROM user_roles r"
                " WHERE r.user_id = users.id AND r.role = 'agent')")
@@ -56,6 +50,8 @@ def upgrade():
         op.execute(f"UPDATE {table} SET team_id = (SELECT u.team_id FROM users u"
                    f" WHERE u.id = {table}.user_id), ranked = {_ranked(table)}")
 
+    op.create_index('ix_users_agents', 'users',
+                    ['is_agent', 'team_id', 'hire_date', 'leave_date'], unique=False)
     op.create_index('ix_point_month_totals_board', 'point_month_totals',
                     ['period', 'ranked', sa.text('points DESC'), 'reached_at', 'user_id'],
                     unique=False)
@@ -74,16 +70,12 @@ def downgrade():
     op.drop_index('ix_point_rollups_board', table_name='point_rollups')
     op.drop_index('ix_point_month_totals_teams', table_name='point_month_totals')
     op.drop_index('ix_point_month_totals_board', table_name='point_month_totals')
-    with op.batch_alter_table('point_rollups', schema=None) as batch_op:
-        batch_op.drop_column('ranked')
-        batch_op.drop_column('team_id')
-        batch_op.create_index('ix_point_rollups_period_blade', ['period', 'blade'],
-                              unique=False)
-    with op.batch_alter_table('point_month_totals', schema=None) as batch_op:
-        batch_op.drop_column('ranked')
-        batch_op.drop_column('team_id')
-        batch_op.create_index('ix_point_month_totals_board',
-                              ['period', 'points', 'reached_at', 'user_id'], unique=False)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_index('ix_users_agents')
-        batch_op.drop_column('is_agent')
+    op.drop_index('ix_users_agents', table_name='users')
+    for table in ('point_rollups', 'point_month_totals'):
+        op.drop_column(table, 'ranked')
+        op.drop_column(table, 'team_id')
+    op.drop_column('users', 'is_agent')
+    op.create_index('ix_point_rollups_period_blade', 'point_rollups', ['period', 'blade'],
+                    unique=False)
+    op.create_index('ix_point_month_totals_board', 'point_month_totals',
+                    ['period', 'points', 'reached_at', 'user_id'], unique=False)
