@@ -346,32 +346,47 @@ def compute_board(period: str, spec: BoardSpec) -> rules.Board:
     return rules.Board.from_ordered(keys, totals, times)
 
 
+_MEMBER_DAYS = {}
+
+
+def _member_days(dialect: str):
+    """Each team's days of agents in the month (`rules.days_in` of each member, summed): a
+    team's pro-rated members are these over the month's days. One pass of the agents'
+    index."""
+    if dialect not in _MEMBER_DAYS:
+        if dialect == "sqlite":
+            days = ("CAST(julianday(min(:last, coalesce(leave_date, :last)))"
+                    " - julianday(max(:first, hire_date)) AS INTEGER) + 1")
+        else:
+            days = ("least(:last, coalesce(leave_date, :last))"
+                    " - greatest(:first, hire_date) + 1")
+        # (the dates' arithmetic only for those who joined or left during the month)
+        _MEMBER_DAYS[dialect] = _sql(
+            f"SELECT team_id, sum(CASE WHEN hire_date <= :first AND (leave_date IS NULL"
+            f" OR leave_date >= :last) THEN :days ELSE {days} END)"
+            f" FROM users WHERE {_employed_sql()} GROUP BY team_id")
+    return _MEMBER_DAYS[dialect]
+
+
 def _team_board(period: str, blade: str) -> list[rules.Ranked]:
-    """Teams by points per pro-rated member. Each team's points are summed in the index of
-    the month's totals or rollups (their team and whether they are on the board are kept on
-    them); the members there all month are counted in the people's index, and only those who
-    joined or left during the month are read one by one. Every team is on the board, also
-    without members."""
+    """Teams by points per pro-rated member (the team's days of agents in the month over the
+    month's days: joiners and leavers count for the days they were there). Each team's
+    points are summed in the index of the month's totals or rollups (their team and whether
+    they are on the board are kept on them), its days in the agents' index. Every team is on
+    the board, also without members."""
     first, last = month_first_day(period), month_last_day(period)
     source = _LIVE_SOURCES["all" if blade == "all" else "blade"]
-    params = {"period": period, "blade": blade, "yes": True}
-    sums = {team_id: (int(total), rules.utc_time(at)) for team_id, total, at in
-            db.session.connection().execute(source.team_sums, params)}
-    all_month = and_(User.hire_date <= first,
-                     or_(User.leave_date.is_(None), User.leave_date >= last))
-    members = (_is_agent(), User.team_id.is_not(None), _employed_in(period))
-    shares: dict[int, list[float]] = {
-        team_id: [1.0] * int(whole) for team_id, whole in db.session.execute(
-            select(User.team_id, func.count(User.id).filter(all_month))
-            .where(*members).group_by(User.team_id))}
-    for team_id, hired, left in db.session.execute(
-            select(User.team_id, User.hire_date, User.leave_date)
-            .where(*members, not_(all_month))):
-        shares[team_id].append(rules.share_of_month(first, last, hired, left))
+    params = {"period": period, "blade": blade, "yes": True, "first": first, "last": last,
+              "days": (last - first).days + 1}
+    sums = {team_id: (int(total), at) for team_id, total, at in
+            db.session.connection().execute(source.team_sums, params).fetchall()}
+    members = {team_id: days / params["days"] for team_id, days in db.session.connection().execute(
+        _member_days(db.session.get_bind().dialect.name), params).fetchall()}
     nothing = (0, None)
     return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(total, shares.get(team_id, [])), 2), at)
-        for team_id in db.session.scalars(select(Team.id))
+        rules.Standing(team_id, round(rules.per_member(total, [members.get(team_id, 0)]), 2),
+                       rules.utc_time(at))
+        for (team_id,) in _plain_rows(select(Team.id))
         for total, at in [sums.get(team_id, nothing)]])
 
 
@@ -635,6 +650,12 @@ def _live_position(period: str, user_id: int) -> int | None:
     return None if place is None else place[0]
 
 
+def _position_key(period: str, user_id: int, version: int | None = None) -> str:
+    """Where a person's place on an open month's centre board is cached (0: not on it)."""
+    return (f"board-position/{period}/{user_id}/"
+            f"{points_version() if version is None else version}")
+
+
 def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None]]:
     """The person's position on the centre board in each month (None when not ranked):
     closed months from the places stored with their snapshot, open ones live."""
@@ -650,7 +671,7 @@ def rank_history(user_id: int, periods: list[str]) -> list[tuple[str, int | None
                 index = rules.Board(*columns).index_of(user_id)
                 position = None if index is None else index + 1
             else:
-                key = f"board-position/{period}/{user_id}/{version}"
+                key = _position_key(period, user_id, version)
                 position = cache.get(key)
                 if position is None:
                     position = _live_position(period, user_id) or 0   # 0: not ranked
@@ -702,8 +723,13 @@ class BoardPage:
             if stored is not None:
                 return stored
             if self.spec.kind == "individual" and self.spec.scope == "centre":
-                return live_part(self.period, self.spec, self.me, top=self.TOP,
-                                 around=self.AROUND)
+                size, rows = live_part(self.period, self.spec, self.me, top=self.TOP,
+                                       around=self.AROUND)
+                if self.spec.key == CENTRE:   # the rank history's place of this month
+                    mine = next((r.position for r in rows if r.key == self.me), 0)
+                    cache.set(_position_key(self.period, self.me), mine,
+                              timeout=CACHE_SECONDS)
+                return size, rows
         board = self.board
         shown = {r.position: r for r in board[:self.TOP]}
         shown.update({r.position: r for r in board.around(self.me, self.AROUND)})
@@ -743,12 +769,16 @@ class BoardPage:
         return rank_history(self.viewer_id, list(reversed(months)))
 
     @cached_property
-    def team_chart(self) -> list[tuple[str, float]]:
-        """Each team's name and points per member (the team board only)."""
+    def team_chart(self) -> tuple[list[str], list[float]]:
+        """Each team's name and points per member, in the board's order (the team board
+        only): read from the board's columns, without making a row of each team."""
         if self.spec.kind != "team":
-            return []
-        names = board_names(self.spec, self.board.keys, **self._naming)
-        return [(names[r.key]["name"], r.points) for r in self.board if r.key in names]
+            return [], []
+        names = dict(list_teams())
+        shown = [(names[key], points) for key, points in zip(self.board.keys,
+                                                             self.board.points, strict=True)
+                 if key in names]
+        return [name for name, _p in shown], [points for _n, points in shown]
 
 
 def latest_honours(limit: int = 8) -> list[dict]:

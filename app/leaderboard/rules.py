@@ -170,14 +170,17 @@ def gap_to_next(ranked: list[Ranked], key: int) -> float | None:
     return ranked[index - 1].points - ranked[index].points + 1
 
 
-def share_of_month(first: date, last: date, hired: date, left: date | None) -> float:
-    """The part of the month (first..last, inclusive) a person was on the team: joiners and
-    leavers count for the days they were there."""
+def days_in(first: date, last: date, hired: date, left: date | None) -> int:
+    """The days of the month (first..last, inclusive) a person was there: joiners and
+    leavers count for the days they were."""
     start = max(first, hired)
     end = min(last, left) if left else last
-    if end < start:
-        return 0.0
-    return ((end - start).days + 1) / ((last - first).days + 1)
+    return max((end - start).days + 1, 0)
+
+
+def share_of_month(first: date, last: date, hired: date, left: date | None) -> float:
+    """The part of the month (first..last, inclusive) a person was on the team."""
+    return days_in(first, last, hired, left) / ((last - first).days + 1)
 
 
 def per_member(points: float, shares: list[float]) -> float:

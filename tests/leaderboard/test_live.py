@@ -111,9 +111,9 @@ def _expected_teams(period: str, blade: str) -> list[rules.Ranked]:
         members = [u for u in _on_board(period) if u.team_id == team.id]
         total = sum(points.get(u.id, (0, None))[0] for u in members)
         reached = [points[u.id][1] for u in members if u.id in points]
-        shares = [rules.share_of_month(first, last, u.hire_date, u.leave_date)
-                  for u in members]
-        standings.append(rules.Standing(team.id, round(rules.per_member(total, shares), 2),
+        days = sum(rules.days_in(first, last, u.hire_date, u.leave_date) for u in members)
+        members = days / ((last - first).days + 1)
+        standings.append(rules.Standing(team.id, round(rules.per_member(total, [members]), 2),
                                         max(reached) if reached else None))
     return rules.rank(standings)
 
