@@ -50,8 +50,10 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint(f"career_level IN ({CAREER_LEVELS_SQL})", name="career_level"),
         CheckConstraint("leave_date IS NULL OR leave_date >= hire_date", name="leave_after_hire"),
-        # the agents of a month, of a team or a cohort, found by the boards in the index alone
-        Index("ix_users_agents", "is_agent", "team_id", "hire_date", "leave_date"),
+        # the agents of a month or a cohort, and of each team, found by the boards in an
+        # index alone
+        Index("ix_users_agents", "is_agent", "hire_date", "leave_date", "team_id"),
+        Index("ix_users_agent_teams", "is_agent", "team_id", "hire_date", "leave_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

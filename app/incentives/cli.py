@@ -13,7 +13,8 @@ incentives_cli = AppGroup("incentives", help="The incentive windmill's set-up.")
 
 @points_cli.command("verify")
 def verify() -> None:
-    """Recompute every rollup and balance from the ledger and report any difference."""
+    """Recompute every rollup and balance from the ledger, check what the boards keep of the
+    people (roles, teams, dates), and report any difference."""
     differences = verify_rollups()
     if not differences:
         click.echo("The rollups and balances match the ledger.")

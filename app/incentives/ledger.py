@@ -857,7 +857,8 @@ def counted_entries():
 
 def verify_rollups() -> list[dict]:
     """Recompute every rollup, month total and balance from the ledger; return the
-    differences (a month total's time must be the latest of its rollups')."""
+    differences (a month total's time must be the latest of its rollups'), and those of the
+    board columns kept beside them (`standings.verify`)."""
     expected = {
         (r.user_id, r.period, r.blade): r.total
         for r in db.session.execute(
@@ -901,7 +902,8 @@ def verify_rollups() -> list[dict]:
             differences.append({"user_id": balance.user_id, "period": "all", "blade": "all",
                                 "ledger": earned.get(balance.user_id, 0),
                                 "rollup": balance.earned})
-    return differences
+    # and what the boards keep of the people beside the points
+    return differences + standings.verify(db.session.connection())
 
 
 __all__ = ["Award", "AwardResult", "BatchResult", "Event", "LedgerError", "award",

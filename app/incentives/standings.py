@@ -97,3 +97,34 @@ def _people_changed(session, _flush_context) -> None:
         user = session.identity_map.get(identity_key(User, user_id))
         if user is not None:
             set_committed_value(user, "is_agent", is_agent)
+
+
+def verify(connection) -> list[dict]:
+    """The board columns that differ from what the people say now, as `verify_rollups`
+    reports a difference ("ledger": what it should be, "rollup": what is kept)."""
+    agents = {user_id for (user_id,) in connection.execute(
+        select(UserRole.user_id).where(UserRole.role == Role.AGENT.value))}
+    found = {row[0]: row for row in connection.execute(
+        select(User.id, User.team_id, User.is_agent, User.hire_date, User.leave_date))}
+    differences = [{"user_id": user_id, "period": "all", "blade": "is_agent",
+                    "ledger": user_id in agents, "rollup": bool(is_agent)}
+                   for user_id, _team, is_agent, _h, _l in found.values()
+                   if bool(is_agent) != (user_id in agents)]
+    ranked_cache: dict[tuple[int, str], bool] = {}
+    for table, blade in (("point_month_totals", "'all'"), ("point_rollups", "blade")):
+        for user_id, period, of_blade, team_id, ranked in connection.execute(text(
+                f"SELECT user_id, period, {blade}, team_id, ranked FROM {table}"
+                f" ORDER BY user_id, period")):
+            _id, team, _is_agent, hired, left = found[user_id]
+            key = (user_id, period)
+            if key not in ranked_cache:
+                ranked_cache[key] = is_ranked(user_id in agents, hired, left, period)
+            if team_id != team:
+                differences.append({"user_id": user_id, "period": period,
+                                    "blade": f"{of_blade} team_id", "ledger": team,
+                                    "rollup": team_id})
+            if bool(ranked) != ranked_cache[key]:
+                differences.append({"user_id": user_id, "period": period,
+                                    "blade": f"{of_blade} ranked",
+                                    "ledger": ranked_cache[key], "rollup": bool(ranked)})
+    return differences

@@ -51,6 +51,8 @@ def upgrade():
                    f" WHERE u.id = {table}.user_id), ranked = {_ranked(table)}")
 
     op.create_index('ix_users_agents', 'users',
+                    ['is_agent', 'hire_date', 'leave_date', 'team_id'], unique=False)
+    op.create_index('ix_users_agent_teams', 'users',
                     ['is_agent', 'team_id', 'hire_date', 'leave_date'], unique=False)
     op.create_index('ix_point_month_totals_board', 'point_month_totals',
                     ['period', 'ranked', sa.text('points DESC'), 'reached_at', 'user_id'],
@@ -70,6 +72,7 @@ def downgrade():
     op.drop_index('ix_point_rollups_board', table_name='point_rollups')
     op.drop_index('ix_point_month_totals_teams', table_name='point_month_totals')
     op.drop_index('ix_point_month_totals_board', table_name='point_month_totals')
+    op.drop_index('ix_users_agent_teams', table_name='users')
     op.drop_index('ix_users_agents', table_name='users')
     for table in ('point_rollups', 'point_month_totals'):
         op.drop_column(table, 'ranked')

@@ -1,0 +1,103 @@
+"""What the boards keep of the people beside the points (`app.incentives.standings`): the
+agent role on the person, and on each month total and rollup the person's team and whether
+they are on that month's boards — written with the points, written again when roles, teams
+or dates change, and checked by `verify_rollups`."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select, text, update
+
+from app.auth.models import User
+from app.auth.services import deactivate_user, reactivate_user, update_user
+from app.incentives.models import PointMonthTotal, PointRollup
+from app.incentives.services import Award, award, award_batch, verify_rollups
+
+MARCH_2 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+APRIL_2 = datetime(2026, 4, 2, 1, 0, tzinfo=UTC)
+
+
+def _kept(db, user_id) -> dict[tuple[str, str], tuple]:
+    """(period, blade or "all") → (team, ranked) of the person's totals and rollups."""
+    kept = {(t.period, "all"): (t.team_id, t.ranked) for t in db.session.scalars(
+        select(PointMonthTotal).where(PointMonthTotal.user_id == user_id))}
+    kept.update({(r.period, r.blade): (r.team_id, r.ranked) for r in db.session.scalars(
+        select(PointRollup).where(PointRollup.user_id == user_id))})
+    db.session.expire_all()
+    return kept
+
+
+def _praise(user_id, key, at):
+    return Award("customer_praise.verified", user_id, key, "praise", occurred_at=at)
+
+
+def test_points_carry_the_team_and_whether_the_person_is_on_the_board(
+        db, defaults, make_user, make_team, now):
+    red = make_team("Red")
+    agent = make_user("agent", team=red, hire_date=date(2026, 3, 10))
+    mentor = make_user("mentor", team=red, hire_date=date(2025, 1, 1))
+    assert agent.is_agent and not mentor.is_agent
+    award(_praise(agent.id, "a", MARCH_2), now=now)      # before the hire date, same month
+    award(_praise(mentor.id, "m", MARCH_2), now=now)
+    award_batch([_praise(agent.id, "b", datetime(2026, 2, 2, 1, 0, tzinfo=UTC))], now=now)
+    db.session.commit()
+
+    assert _kept(db, agent.id) == {("2026-03", "all"): (red.id, True),
+                                   ("2026-03", "recognition"): (red.id, True),
+                                   ("2026-02", "all"): (red.id, False),   # not yet hired
+                                   ("2026-02", "recognition"): (red.id, False)}
+    assert _kept(db, mentor.id) == {("2026-03", "all"): (red.id, False),
+                                    ("2026-03", "recognition"): (red.id, False)}
+    assert verify_rollups() == []
+
+
+def test_changes_of_roles_teams_and_dates_are_written_to_the_points_at_once(
+        db, defaults, make_user, make_team, now):
+    red, blue = make_team("Red"), make_team("Blue")
+    agent = make_user("agent", team=red, hire_date=date(2025, 1, 1))
+    award(_praise(agent.id, "m", MARCH_2), now=now)
+    award(_praise(agent.id, "a", APRIL_2), now=now)
+    db.session.commit()
+
+    update_user(agent.id, team_id=blue.id, actor_id=None, now=now)
+    db.session.commit()
+    assert set(_kept(db, agent.id).values()) == {(blue.id, True)}
+
+    update_user(agent.id, roles=["mentor"], actor_id=None, now=now)
+    db.session.commit()
+    assert set(_kept(db, agent.id).values()) == {(blue.id, False)}
+    assert db.session.get(User, agent.id).is_agent is False
+
+    update_user(agent.id, roles=["agent", "mentor"], actor_id=None, now=now)
+    deactivate_user(agent.id, leave_date=date(2026, 3, 20), actor_id=None, now=now)
+    db.session.commit()
+    kept = _kept(db, agent.id)
+    assert kept[("2026-03", "all")] == (blue.id, True)     # there until the 20th
+    assert kept[("2026-04", "all")] == (blue.id, False)    # gone
+
+    reactivate_user(agent.id, actor_id=None, now=now)
+    update_user(agent.id, hire_date=date(2026, 4, 5), actor_id=None, now=now)
+    db.session.commit()
+    kept = _kept(db, agent.id)
+    assert kept[("2026-03", "all")] == (blue.id, False)    # hired later now
+    assert kept[("2026-04", "recognition")] == (blue.id, True)
+    assert verify_rollups() == []
+
+
+def test_verify_reports_kept_columns_that_no_longer_say_what_the_people_say(
+        db, defaults, make_user, make_team, now):
+    red = make_team("Red")
+    agent = make_user("agent", team=red, hire_date=date(2025, 1, 1))
+    award(_praise(agent.id, "m", MARCH_2), now=now)
+    db.session.commit()
+    assert verify_rollups() == []
+
+    # written behind the services' back: nothing keeps the columns then
+    db.session.execute(update(User).where(User.id == agent.id).values(team_id=None))
+    db.session.execute(text("UPDATE point_rollups SET ranked = :no"), {"no": False})
+    db.session.commit()
+
+    assert {(d["period"], d["blade"], d["ledger"], d["rollup"]) for d in verify_rollups()} == {
+        ("2026-03", "all team_id", None, red.id),
+        ("2026-03", "recognition team_id", None, red.id),
+        ("2026-03", "recognition ranked", True, False)}
