@@ -28,11 +28,12 @@ rollups, the closed ones their snapshots), each
 It prints a line per board kind with the median and 95th percentile of both, and where the
 uncached time goes (medians): SQL (time in the driver), board (`get_board`: reading or
 computing the board, its SQL included; for a closed month's board of people, `snapshot_part`:
-its top and the viewer's neighbours from the stored rows), history (`rank_history`: the
-viewer's place in the last six months), render (the template — which reads the board and the
-history as it needs them, so it includes both: a cached page reads neither); the rest is the
-page's other work and Flask. Then the same for the open months alone (`<kind>(open)`: every
-board computed from the month totals and rollups). The last line is `p95_ms=<n>`: the 95th
+its top and the viewer's neighbours from the stored rows; for an open month's board of the
+whole centre, `live_part`: the same counted and read in the month's index), history
+(`rank_history`: the viewer's place in the last six months), render (the template — which
+reads the board and the history as it needs them, so it includes both: a cached page reads
+neither); the rest is the page's other work and Flask. Then the same for the open months
+alone (`<kind>(open)`: every board computed from the month totals and rollups). The last line is `p95_ms=<n>`: the 95th
 percentile of all uncached board requests (both sets).
 """
 from __future__ import annotations
@@ -170,6 +171,7 @@ class Clock:
         template_rendered.connect(self._after_render, app)
         self._time(queries, "get_board", "board")
         self._time(queries, "snapshot_part", "board")
+        self._time(queries, "live_part", "board")
         self._time(queries, "rank_history", "history")
 
     def _time(self, module, name: str, into: str):

@@ -19,7 +19,14 @@ from sqlalchemy import and_, bindparam, event, exists, func, select, update
 from sqlalchemy.orm import Session, aliased, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.centre.periods import centre_tz, local_time, period_of, previous_period
+from app.centre.periods import (
+    centre_tz,
+    local_time,
+    month_first_day,
+    month_last_day,
+    period_of,
+    previous_period,
+)
 from app.database import Converted, collector_paused, db, insert_columns, insert_values
 from app.errors import DomainError
 from app.extensions import cache
@@ -168,9 +175,13 @@ def _rollup_rows(changes, people: dict[int, tuple]) -> tuple[list[tuple], list[t
             total[1] = at
         balances[user_id] += points
     columns = {}   # (user, month) → (team, ranked)
+    months = {period: (month_first_day(period), month_last_day(period))
+              for period in {period for _user, period in totals}}
     for user_id, period in totals:
         team_id, is_agent, hired, left = people[user_id]
-        columns[user_id, period] = (team_id, standings.is_ranked(is_agent, hired, left, period))
+        first, last = months[period]
+        columns[user_id, period] = (team_id, standings.is_ranked_between(
+            is_agent, hired, left, first, last))
     # in key order: concurrent writers then lock the rows in the same order (no deadlock)
     return ([(*key, *rollups[key], *columns[key[:2]]) for key in sorted(rollups)],
             [(*key, *totals[key], *columns[key]) for key in sorted(totals)], balances)

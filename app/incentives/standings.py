@@ -13,8 +13,8 @@ from datetime import date
 
 from sqlalchemy import bindparam, event, inspect, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import User, UserRole
 from app.auth.roles import Role
@@ -26,8 +26,14 @@ _WATCHED = ("team_id", "hire_date", "leave_date", "role_links")
 
 def is_ranked(is_agent: bool, hired: date, left: date | None, period: str) -> bool:
     """On the month's boards: an agent employed at some time in the month."""
-    return bool(is_agent) and hired <= month_last_day(period) and (
-        left is None or left >= month_first_day(period))
+    return is_ranked_between(is_agent, hired, left, month_first_day(period),
+                             month_last_day(period))
+
+
+def is_ranked_between(is_agent: bool, hired: date, left: date | None, first: date,
+                      last: date) -> bool:
+    """`is_ranked` in the month from `first` to `last`."""
+    return bool(is_agent) and hired <= last and (left is None or left >= first)
 
 
 def people(connection, user_ids) -> dict[int, tuple]:

@@ -15,12 +15,9 @@ from sqlalchemy import (
     Boolean,
     Date,
     String,
-    bindparam,
     and_,
-    case,
-    exists,
+    bindparam,
     func,
-    not_,
     or_,
     select,
     text,
@@ -28,8 +25,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from app.auth.models import Team, User, UserRole
-from app.auth.roles import Role
+from app.auth.models import Team, User
 from app.centre.periods import month_first_day, month_last_day, previous_period
 from app.database import db
 from app.extensions import cache

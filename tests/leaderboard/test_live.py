@@ -85,7 +85,8 @@ def _change(change, people: list[User], teams: list[int], period: str, now) -> N
 def _on_board(period: str) -> list[User]:
     """The agents employed in the month, from their roles (not from the kept flag)."""
     first, last = month_first_day(period), month_last_day(period)
-    return [u for u in database.session.scalars(select(User)).all() if Role.AGENT in u.roles and u.hire_date <= last
+    return [u for u in database.session.scalars(select(User)).all()
+            if Role.AGENT in u.roles and u.hire_date <= last
             and (u.leave_date is None or u.leave_date >= first)]
 
 
