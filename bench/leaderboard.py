@@ -33,8 +33,8 @@ whole centre, `live_part`: the same counted and read in the month's index), hist
 (`rank_history`: the viewer's place in the last six months), render (the template — which
 reads the board and the history as it needs them, so it includes both: a cached page reads
 neither); the rest is the page's other work and Flask. Then the same for the open months
-alone (`<kind>(open)`: every board computed from the month totals and rollups). The last line is `p95_ms=<n>`: the 95th
-percentile of all uncached board requests (both sets).
+alone (`<kind>(open)`: every board computed from the month totals and rollups). The last
+line is `p95_ms=<n>`: the 95th percentile of all uncached board requests (both sets).
 """
 from __future__ import annotations
 
