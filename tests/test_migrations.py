@@ -121,6 +121,58 @@ def test_the_month_totals_and_closed_places_are_filled_from_what_is_there(empty_
         assert [tuple(row) for row in places] == [("2026-02", 2, 1), ("2026-02", 1, 2)]
 
 
+def test_the_board_columns_are_filled_from_the_people(empty_app):
+    """Revision 0011 keeps the agent role on the person and, on each month total and rollup,
+    the person's team and whether they are on that month's boards: a database with people
+    and points gets them from what is there."""
+    _migrate(upgrade, revision="0010")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (id, name, created_at) VALUES"
+                          " (7, 'Red', '2025-01-01 00:00:00')"))
+        conn.execute(text(
+            "INSERT INTO users (id, employee_number, name, is_active, hire_date, leave_date,"
+            " career_level, team_id, created_at, updated_at) VALUES (:id, :number, :name,"
+            " true, :hired, :left, 'agent', :team, '2025-01-01 00:00:00',"
+            " '2025-01-01 00:00:00')"),
+            [{"id": 1, "number": "E1", "name": "Ann", "hired": "2026-03-10", "left": None,
+              "team": 7},
+             {"id": 2, "number": "E2", "name": "Bo", "hired": "2025-01-01",
+              "left": "2026-02-28", "team": None},
+             {"id": 3, "number": "E3", "name": "Cy", "hired": "2025-01-01", "left": None,
+              "team": 7}])
+        conn.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:user, :role)"),
+                     [{"user": 1, "role": "agent"}, {"user": 2, "role": "agent"},
+                      {"user": 3, "role": "trainer"}])
+        at = "2026-03-05 10:00:00.000000"
+        for period in ("2026-02", "2026-03"):
+            for user in (1, 2, 3):
+                conn.execute(text(
+                    "INSERT INTO point_rollups (user_id, period, blade, points, positive,"
+                    " negative, entries, last_changed_at) VALUES (:user, :period, 'goal', 5,"
+                    " 5, 0, 1, :at)"), {"user": user, "period": period, "at": at})
+                conn.execute(text(
+                    "INSERT INTO point_month_totals (user_id, period, points, reached_at)"
+                    " VALUES (:user, :period, 5, :at)"),
+                    {"user": user, "period": period, "at": at})
+
+    _migrate(upgrade, revision="0011")
+
+    with db.engine.connect() as conn:
+        agents = conn.execute(text("SELECT id, is_agent FROM users ORDER BY id"))
+        assert [(row[0], bool(row[1])) for row in agents] == [(1, True), (2, True), (3, False)]
+        for table in ("point_month_totals", "point_rollups"):
+            kept = conn.execute(text(
+                f"SELECT user_id, period, team_id, ranked FROM {table}"
+                " ORDER BY user_id, period"))
+            assert [(*row[:3], bool(row[3])) for row in kept] == [
+                (1, "2026-02", 7, False),     # hired in March
+                (1, "2026-03", 7, True),
+                (2, "2026-02", None, True),   # left on the last day of February
+                (2, "2026-03", None, False),
+                (3, "2026-02", 7, False),     # not an agent
+                (3, "2026-03", 7, False)], table
+
+
 def test_the_bulk_tables_check_their_lists_without_in_and_keep_their_rows(empty_app):
     """Revision 0009 rewrites the IN-list checks of the ledger, its rollups and the QA
     evaluations as OR chains (SQLite checks an IN list slowly): the rows stay, the checks
