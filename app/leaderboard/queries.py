@@ -586,13 +586,13 @@ def cohorts_in(period: str) -> list[str]:
 
 def list_teams() -> list[tuple[int, str]]:
     """Every team as (id, name), by name."""
-    return _cached("teams", lambda: [tuple(row) for row in db.session.execute(
-        select(Team.id, Team.name).order_by(Team.name, Team.id))])
+    return _cached("teams", lambda: _plain_rows(
+        select(Team.id, Team.name).order_by(Team.name, Team.id)))
 
 
 def _levels() -> list[tuple[int, str, str]]:
-    return _cached("levels", lambda: [tuple(row) for row in db.session.execute(
-        select(Level.min_points, Level.name_en, Level.name_zh).order_by(Level.min_points))])
+    return _cached("levels", lambda: _plain_rows(
+        select(Level.min_points, Level.name_en, Level.name_zh).order_by(Level.min_points)))
 
 
 def pseudonym_of(user_id: int, salt: str) -> str:
@@ -614,7 +614,7 @@ def board_names(spec: BoardSpec, keys: list[int], *, viewer_id: int | None,
     thresholds = [min_points for min_points, _en, _zh in levels]
     chinese = locale.startswith("zh")
     names = {}
-    for user_id, name, team, earned in db.session.execute(
+    for user_id, name, team, earned in _plain_rows(
             select(User.id, User.name, Team.name, PointBalance.earned)
             .outerjoin(Team, Team.id == User.team_id)
             .outerjoin(PointBalance, PointBalance.user_id == User.id)
@@ -632,11 +632,11 @@ def board_names(spec: BoardSpec, keys: list[int], *, viewer_id: int | None,
 def _centre_places(user_id: int, periods: list[str]) -> dict[str, int | None]:
     """The person's place on each closed month's centre board (None when not on it); months
     without a snapshot are left out."""
-    return dict(db.session.execute(
+    return dict(_plain_rows(
         select(BoardSnapshot.period, BoardPlace.position)
         .outerjoin(BoardPlace, and_(BoardPlace.period == BoardSnapshot.period,
                                     BoardPlace.user_id == user_id))
-        .where(BoardSnapshot.period.in_(periods), BoardSnapshot.board == CENTRE)).all())
+        .where(BoardSnapshot.period.in_(periods), BoardSnapshot.board == CENTRE)))
 
 
 def _live_position(period: str, user_id: int) -> int | None:
