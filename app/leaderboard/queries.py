@@ -508,14 +508,15 @@ def snapshot_part(period: str, spec: BoardSpec, key: int | None, *, top: int,
     return size or 0, [shown[position] for position in sorted(shown)]
 
 
-def get_board(period: str, spec: BoardSpec) -> rules.Board:
+def get_board(period: str, spec: BoardSpec, *, closed: bool | None = None) -> rules.Board:
     """The board of a month: its snapshot once the month is closed, else the live board,
-    cached until points change. Kept in the cache as columns (see `rules.Board`)."""
+    cached until points change. Kept in the cache as columns (see `rules.Board`). `closed`:
+    whether the month is closed, if the caller knows (an open month has no snapshot)."""
     snapshot_key = f"board-snapshot/{period}/{spec.key}"
     columns = cache.get(snapshot_key)
     if columns is not None:
         return rules.Board(*columns)
-    snapshot = snapshot_id(period, spec)
+    snapshot = None if closed is False else snapshot_id(period, spec)
     if snapshot is not None:
         board = snapshot_board(snapshot, spec.kind)
         cache.set(snapshot_key, board.columns(), timeout=SNAPSHOT_SECONDS)
@@ -689,8 +690,11 @@ class BoardPage:
     HISTORY_MONTHS = 6
 
     def __init__(self, period: str, spec: BoardSpec, *, viewer_id: int,
-                 viewer_team_id: int | None, pseudonymise: bool, salt: str, locale: str):
+                 viewer_team_id: int | None, pseudonymise: bool, salt: str, locale: str,
+                 closed: bool | None = None):
         self.period, self.spec = period, spec
+        # whether the month is closed, if the caller knows (an open month has no snapshot)
+        self.closed = closed
         self.viewer_id = viewer_id
         # the viewer's row: their own, or their team's on the team board
         self.me = viewer_team_id if spec.kind == "team" else viewer_id
@@ -704,7 +708,7 @@ class BoardPage:
         """The whole board (the team chart; a live board, whose rows the page then shows)."""
         if not self.spec.scope:    # a cohort board of a month without cohorts
             return rules.Board.from_rows([])
-        return get_board(self.period, self.spec)
+        return get_board(self.period, self.spec, closed=self.closed)
 
     @cached_property
     def _shown(self) -> tuple[int, list[rules.Ranked]]:
@@ -714,8 +718,8 @@ class BoardPage:
         of a team or a cohort are short, and read whole; the team board is read whole for its
         chart)."""
         if self.spec.scope and self.spec.kind != "team":
-            stored = snapshot_part(self.period, self.spec, self.me, top=self.TOP,
-                                   around=self.AROUND)
+            stored = None if self.closed is False else snapshot_part(
+                self.period, self.spec, self.me, top=self.TOP, around=self.AROUND)
             if stored is not None:
                 return stored
             if self.spec.kind == "individual" and self.spec.scope == "centre":

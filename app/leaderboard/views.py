@@ -161,7 +161,8 @@ def index():
         return html
     page = queries.BoardPage(period, spec, viewer_id=current_user.id,
                              viewer_team_id=current_user.team_id, pseudonymise=_pseudonymise(),
-                             salt=current_app.config["SECRET_KEY"], locale=locale)
+                             salt=current_app.config["SECRET_KEY"], locale=locale,
+                             closed=status == "closed")
     html = render_template(
         "leaderboard/index.html", period=period, spec=spec, page=page, locale=locale,
         status=status, fragment_seconds=queries.PEOPLE_SECONDS,
