@@ -4,9 +4,10 @@ and whether they are on that month's boards (`team_id`, `ranked`: an agent emplo
 month). With these, a board is counted and read in its own index, without looking up each
 person.
 
-They are written with the points (`rows_for`, used by the ledger) and written again whenever
-a person's roles, team or dates change (`_people_changed`, after every flush), so that they
-always say what the people say now."""
+They are written with the points (the ledger reads `people` and applies `is_ranked`) and
+written again whenever a person's roles, team or dates change (`_people_changed`, after every
+flush), so that they say what the people say now; `verify` finds any that do not (a change
+made behind the services' back, in plain SQL)."""
 from __future__ import annotations
 
 from datetime import date
