@@ -380,7 +380,7 @@ def _team_board(period: str, blade: str) -> list[rules.Ranked]:
         _member_days(db.session.get_bind().dialect.name), params).fetchall()}
     nothing = (0, None)
     return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(total, [members.get(team_id, 0)]), 2),
+        rules.Standing(team_id, round(rules.per_member(total, members.get(team_id, 0)), 2),
                        rules.utc_time(at))
         for (team_id,) in _plain_rows(select(Team.id))
         for total, at in [sums.get(team_id, nothing)]])

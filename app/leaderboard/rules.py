@@ -178,14 +178,9 @@ def days_in(first: date, last: date, hired: date, left: date | None) -> int:
     return max((end - start).days + 1, 0)
 
 
-def share_of_month(first: date, last: date, hired: date, left: date | None) -> float:
-    """The part of the month (first..last, inclusive) a person was on the team."""
-    return days_in(first, last, hired, left) / ((last - first).days + 1)
-
-
-def per_member(points: float, shares: list[float]) -> float:
-    """A team's points per (pro-rated) member; 0 for a team with nobody in the month."""
-    members = sum(shares)
+def per_member(points: float, members: float) -> float:
+    """A team's points per member, `members` pro-rated (its days of agents over the month's
+    days); 0 for a team with nobody in the month."""
     return points / members if members > 0 else 0.0
 
 

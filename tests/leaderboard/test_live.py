@@ -114,7 +114,7 @@ def _expected_teams(period: str, blade: str) -> list[rules.Ranked]:
         reached = [points[u.id][1] for u in members if u.id in points]
         days = sum(rules.days_in(first, last, u.hire_date, u.leave_date) for u in members)
         members = days / ((last - first).days + 1)
-        standings.append(rules.Standing(team.id, round(rules.per_member(total, [members]), 2),
+        standings.append(rules.Standing(team.id, round(rules.per_member(total, members), 2),
                                         max(reached) if reached else None))
     return rules.rank(standings)
 

@@ -4,10 +4,10 @@ from datetime import UTC, date, datetime
 from app.leaderboard.rules import (
     Board,
     Standing,
+    days_in,
     gap_to_next,
     per_member,
     rank,
-    share_of_month,
     utc_time,
 )
 
@@ -37,14 +37,15 @@ def test_neighbours_and_the_gap_to_the_next_place():
 
 def test_joiners_and_leavers_count_for_their_days_in_the_month():
     first, last = date(2026, 4, 1), date(2026, 4, 30)
-    assert share_of_month(first, last, date(2020, 1, 1), None) == 1
-    assert share_of_month(first, last, date(2026, 4, 16), None) == 0.5
-    assert share_of_month(first, last, date(2020, 1, 1), date(2026, 4, 15)) == 0.5
-    assert share_of_month(first, last, date(2026, 5, 1), None) == 0
+    assert days_in(first, last, date(2020, 1, 1), None) == 30
+    assert days_in(first, last, date(2026, 4, 16), None) == 15
+    assert days_in(first, last, date(2020, 1, 1), date(2026, 4, 15)) == 15
+    assert days_in(first, last, date(2026, 5, 1), None) == 0
     # a team of 9 and a team of 15 with the same points per member tie
-    assert per_member(900, [1] * 9) == per_member(1500, [1] * 15) == 100
-    assert per_member(100, [1, 0.5, 0.5]) == 50
-    assert per_member(0, []) == 0
+    assert per_member(900, 9) == per_member(1500, 15) == 100
+    # one there all month, two for half of it: two members
+    assert per_member(100, (30 + 15 + 15) / 30) == 50
+    assert per_member(0, 0) == 0
 
 
 def test_a_board_given_in_order_ranks_as_the_rule_does():
