@@ -173,6 +173,68 @@ def test_the_board_columns_are_filled_from_the_people(empty_app):
                 (3, "2026-03", 7, False)], table
 
 
+def test_the_teams_month_totals_are_summed_from_the_people(empty_app):
+    """Revision 0012 keeps each team's month totals: a database with people and points gets
+    them summed from the people on the boards, with the teams' days of agents."""
+    _migrate(upgrade, revision="0011")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO teams (id, name, created_at) VALUES"
+                          " (7, 'Red', '2025-01-01 00:00:00'), (8, 'Blue', '2025-01-01 00:00:00')"))
+        conn.execute(text(
+            "INSERT INTO users (id, employee_number, name, is_active, hire_date, leave_date,"
+            " career_level, team_id, is_agent, created_at, updated_at) VALUES (:id, :number,"
+            " :name, true, :hired, :left, 'agent', :team, :agent, '2025-01-01 00:00:00',"
+            " '2025-01-01 00:00:00')"),
+            [{"id": 1, "number": "E1", "name": "Ann", "hired": "2026-03-22", "left": None,
+              "team": 7, "agent": True},
+             {"id": 2, "number": "E2", "name": "Bo", "hired": "2025-01-01",
+              "left": "2026-03-05", "team": 7, "agent": True},
+             {"id": 3, "number": "E3", "name": "Cy", "hired": "2025-01-01", "left": None,
+              "team": 7, "agent": False},
+             {"id": 4, "number": "E4", "name": "Di", "hired": "2025-01-01", "left": None,
+              "team": 8, "agent": True}])
+        rows = [(1, "2026-03", "goal", 5, "2026-03-25 10:00:00.000000", True),
+                (2, "2026-03", "goal", 7, "2026-03-02 10:00:00.000000", True),
+                (2, "2026-03", "honour", -3, "2026-03-03 10:00:00.000000", True),
+                (3, "2026-03", "goal", 100, "2026-03-30 10:00:00.000000", False),
+                (4, "2026-02", "goal", 9, "2026-02-02 10:00:00.000000", True)]
+        for user, period, blade, points, at, ranked in rows:
+            team = 8 if user == 4 else 7
+            conn.execute(text(
+                "INSERT INTO point_rollups (user_id, period, blade, points, positive,"
+                " negative, entries, last_changed_at, team_id, ranked) VALUES (:user, :period,"
+                " :blade, :points, 0, 0, 1, :at, :team, :ranked)"),
+                {"user": user, "period": period, "blade": blade, "points": points, "at": at,
+                 "team": team, "ranked": ranked})
+        totals = {(1, "2026-03"): (5, "2026-03-25"), (2, "2026-03"): (4, "2026-03-03"),
+                  (3, "2026-03"): (100, "2026-03-30"), (4, "2026-02"): (9, "2026-02-02")}
+        for (user, period), (points, day) in totals.items():
+            conn.execute(text(
+                "INSERT INTO point_month_totals (user_id, period, points, reached_at, team_id,"
+                " ranked) VALUES (:user, :period, :points, :at, :team, :ranked)"),
+                {"user": user, "period": period, "points": points,
+                 "at": f"{day} 10:00:00.000000", "team": 8 if user == 4 else 7,
+                 "ranked": user != 3})
+
+    _migrate(upgrade, revision="0012")
+
+    with db.engine.connect() as conn:
+        kept = conn.execute(text(
+            "SELECT period, blade, team_id, points, reached_at, member_days"
+            " FROM team_month_totals ORDER BY period, team_id, blade"))
+        assert [(*row[:4], str(row[4])[:10], row[5]) for row in kept] == [
+            ("2026-02", "all", 8, 9, "2026-02-02", 28),
+            ("2026-02", "goal", 8, 9, "2026-02-02", 28),
+            # Ann from the 22nd (10 days), Bo to the 5th (5 days); Cy is no agent
+            ("2026-03", "all", 7, 9, "2026-03-25", 15),
+            ("2026-03", "goal", 7, 12, "2026-03-25", 15),
+            ("2026-03", "honour", 7, -3, "2026-03-03", 15)]
+
+    _migrate(downgrade, revision="0011")
+    with db.engine.connect() as conn:
+        assert not inspect(conn).has_table("team_month_totals")
+
+
 def test_the_bulk_tables_check_their_lists_without_in_and_keep_their_rows(empty_app):
     """Revision 0009 rewrites the IN-list checks of the ledger, its rollups and the QA
     evaluations as OR chains (SQLite checks an IN list slowly): the rows stay, the checks

@@ -189,9 +189,9 @@ def _rollup_rows(changes, people: dict[int, tuple]) -> tuple[list[tuple], list[t
 
 def _apply(changes: list[tuple[int, str, str, int, datetime]],
            converted: dict | None = None) -> dict[int, tuple[int, int]]:
-    """Add confirmed points to the rollups, the month totals and the balances: (user, period,
-    blade, points, at). Returns each user's earned total before and after. `converted`: as
-    for `insert_values` (a batch's times are its entries' times)."""
+    """Add confirmed points to the rollups, the month totals (the teams' too) and the
+    balances: (user, period, blade, points, at). Returns each user's earned total before and
+    after. `converted`: as for `insert_values` (a batch's times are its entries' times)."""
     if not changes:
         return {}
     db.session.info[_POINTS_CHANGED] = True
@@ -202,6 +202,8 @@ def _apply(changes: list[tuple[int, str, str, int, datetime]],
                    on_conflict=_ROLLUP_ON_CONFLICT, converted=converted)
     insert_values(PointMonthTotal.__table__, _TOTAL_COLUMNS, totals,
                    on_conflict=_TOTAL_ON_CONFLICT, converted=converted)
+    standings.add_team_points(db.session.connection(), standings.team_rows(rollups, totals),
+                              converted=converted)
     after = insert_values(PointBalance.__table__, _BALANCE_COLUMNS, [
         (user_id, delta, 0, max(delta, 0)) for user_id, delta in sorted(balances.items())],
         on_conflict=_BALANCE_ON_CONFLICT, returning="user_id, earned")

@@ -162,15 +162,34 @@ class PointMonthTotal(db.Model):
 
 # A month's boards read these indexes alone, without visiting the people: the people on the
 # board in its order (points, then who reached them first, then the id) — its top, a place,
-# the rows around it, counted and read by range — and the teams' sums.
+# the rows around it, counted and read by range. A team's rows, by team: what its month
+# totals are summed again from when its people change.
 Index("ix_point_month_totals_board", PointMonthTotal.period, PointMonthTotal.ranked,
       PointMonthTotal.points.desc(), PointMonthTotal.reached_at, PointMonthTotal.user_id)
-Index("ix_point_month_totals_teams", PointMonthTotal.period, PointMonthTotal.ranked,
-      PointMonthTotal.team_id, PointMonthTotal.points, PointMonthTotal.reached_at)
+Index("ix_point_month_totals_team", PointMonthTotal.team_id)
 Index("ix_point_rollups_board", PointRollup.period, PointRollup.blade, PointRollup.ranked,
       PointRollup.points.desc(), PointRollup.last_changed_at, PointRollup.user_id)
-Index("ix_point_rollups_teams", PointRollup.period, PointRollup.blade, PointRollup.ranked,
-      PointRollup.team_id, PointRollup.points, PointRollup.last_changed_at)
+Index("ix_point_rollups_team", PointRollup.team_id)
+
+
+class TeamMonthTotal(db.Model):
+    """Per team, month and blade ("all": every blade): the points of its people on the
+    month's boards, summed, and the team's days of agents in the month — what the team board
+    ranks, kept beside the people's totals so that it reads one row per team
+    (`app.incentives.standings` keeps them). A team without points in the month has none."""
+
+    __tablename__ = "team_month_totals"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    blade: Mapped[str] = mapped_column(String(20), primary_key=True)   # a blade, or "all"
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # the latest time any of its people's totals changed: the board's first tie-break
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    # its agents' days in the month (joiners and leavers for the days they were there), of
+    # which points per member are reckoned; None only until the write that made the row
+    # counts them
+    member_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class PointBalance(db.Model):

@@ -183,9 +183,6 @@ class _LiveSource:
             "below": _sql(f"{zero} AND id < :me ORDER BY id DESC LIMIT :n"),
             "above": _sql(f"{zero} AND id > :me ORDER BY id LIMIT :n")}
         self.rows = rows
-        self.team_sums = _sql(
-            f"SELECT team_id, sum(points), max({at}) {rows} AND team_id IS NOT NULL"
-            f" GROUP BY team_id")
         self._ties: dict[int, object] = {}
 
     def ties(self, count: int):
@@ -342,48 +339,25 @@ def compute_board(period: str, spec: BoardSpec) -> rules.Board:
     return rules.Board.from_ordered(keys, totals, times)
 
 
-_MEMBER_DAYS = {}
-
-
-def _member_days(dialect: str):
-    """Each team's days of agents in the month (`rules.days_in` of each member, summed): a
-    team's pro-rated members are these over the month's days. One pass of the agents'
-    index."""
-    if dialect not in _MEMBER_DAYS:
-        if dialect == "sqlite":
-            days = ("CAST(julianday(min(:last, coalesce(leave_date, :last)))"
-                    " - julianday(max(:first, hire_date)) AS INTEGER) + 1")
-        else:
-            days = ("least(:last, coalesce(leave_date, :last))"
-                    " - greatest(:first, hire_date) + 1")
-        # (the dates' arithmetic only for those who joined or left during the month)
-        _MEMBER_DAYS[dialect] = _sql(
-            f"SELECT team_id, sum(CASE WHEN hire_date <= :first AND (leave_date IS NULL"
-            f" OR leave_date >= :last) THEN :days ELSE {days} END)"
-            f" FROM users WHERE {_employed_sql()} GROUP BY team_id")
-    return _MEMBER_DAYS[dialect]
+_TEAM_TOTALS = text(
+    "SELECT team_id, points, reached_at, member_days FROM team_month_totals"
+    " WHERE period = :period AND blade = :blade")
 
 
 def _team_board(period: str, blade: str) -> list[rules.Ranked]:
     """Teams by points per pro-rated member (the team's days of agents in the month over the
-    month's days: joiners and leavers count for the days they were there). Each team's
-    points are summed in the index of the month's totals or rollups (their team and whether
-    they are on the board are kept on them), its days in the agents' index. Every team is on
-    the board, also without members."""
-    first, last = month_first_day(period), month_last_day(period)
-    source = _LIVE_SOURCES["all" if blade == "all" else "blade"]
-    params = {"period": period, "blade": blade, "yes": True, "first": first, "last": last,
-              "days": (last - first).days + 1}
-    sums = {team_id: (int(total), at) for team_id, total, at in
-            db.session.connection().execute(source.team_sums, params).fetchall()}
-    members = {team_id: days / params["days"] for team_id, days in db.session.connection().execute(
-        _member_days(db.session.get_bind().dialect.name), params).fetchall()}
-    nothing = (0, None)
+    month's days: joiners and leavers count for the days they were there), from the teams'
+    month totals (`app.incentives.standings` keeps them: one row per team). Every team is on
+    the board, also without points."""
+    days = (month_last_day(period) - month_first_day(period)).days + 1
+    kept = {team_id: (points, at, member_days or 0) for team_id, points, at, member_days in
+            db.session.connection().execute(_TEAM_TOTALS, {"period": period, "blade": blade})}
+    nothing = (0, None, 0)
     return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(total, members.get(team_id, 0)), 2),
+        rules.Standing(team_id, round(rules.per_member(total, member_days / days), 2),
                        rules.utc_time(at))
         for (team_id,) in _plain_rows(select(Team.id))
-        for total, at in [sums.get(team_id, nothing)]])
+        for total, at, member_days in [kept.get(team_id, nothing)]])
 
 
 def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules.Board]:

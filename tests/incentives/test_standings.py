@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 
 from app.auth.models import User
 from app.auth.services import deactivate_user, reactivate_user, update_user
-from app.incentives.models import PointMonthTotal, PointRollup
+from app.incentives.models import PointMonthTotal, PointRollup, TeamMonthTotal
 from app.incentives.services import Award, award, award_batch, verify_rollups
 
 MARCH_2 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -97,7 +97,95 @@ def test_verify_reports_kept_columns_that_no_longer_say_what_the_people_say(
     db.session.execute(text("UPDATE point_rollups SET ranked = :no"), {"no": False})
     db.session.commit()
 
-    assert {(d["period"], d["blade"], d["ledger"], d["rollup"]) for d in verify_rollups()} == {
+    found = verify_rollups()
+    assert {(d["period"], d["blade"], d["ledger"], d["rollup"]) for d in found
+            if d["user_id"] == agent.id} == {
         ("2026-03", "all team_id", None, red.id),
         ("2026-03", "recognition team_id", None, red.id),
         ("2026-03", "recognition ranked", True, False)}
+    # and the team's totals, which still count a person who is in no team now
+    assert {(d["user_id"], d["period"], d["blade"], d["ledger"]) for d in found
+            if d["user_id"] != agent.id} == {
+        (f"team {red.id}", "2026-03", "all team total", None),
+        (f"team {red.id}", "2026-03", "recognition team total", None)}
+
+
+def _teams(db) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """(period, blade or "all", team) → (points, days of agents) of the teams' month
+    totals."""
+    rows = db.session.execute(select(TeamMonthTotal.period, TeamMonthTotal.blade,
+                                     TeamMonthTotal.team_id, TeamMonthTotal.points,
+                                     TeamMonthTotal.member_days)).all()
+    return {(period, blade, team): (points, days) for period, blade, team, points, days in rows}
+
+
+def test_team_month_totals_sum_the_people_on_the_board_and_count_their_days(
+        db, defaults, make_user, make_team, now):
+    red, blue = make_team("Red"), make_team("Blue")
+    ann = make_user("agent", team=red, hire_date=date(2025, 1, 1))
+    bob = make_user("agent", team=red, hire_date=date(2026, 3, 22))     # 10 days of March
+    make_user("mentor", team=red, hire_date=date(2025, 1, 1))           # not on the boards
+    cat = make_user("agent", team=blue, hire_date=date(2025, 1, 1))
+    award_batch([_praise(ann.id, "a", MARCH_2), _praise(bob.id, "b", MARCH_2),
+                 _praise(cat.id, "c", MARCH_2)], now=now)
+    award(Award("qa.evaluation", ann.id, "q", "qa_evaluation", score=96,
+                occurred_at=MARCH_2), now=now)
+    db.session.commit()
+    praise = db.session.scalar(select(PointRollup.points).where(
+        PointRollup.user_id == cat.id, PointRollup.blade == "recognition"))
+    ann_all = db.session.scalar(select(PointMonthTotal.points).where(
+        PointMonthTotal.user_id == ann.id))
+    assert praise > 0 and ann_all > praise
+    assert _teams(db) == {
+        ("2026-03", "all", red.id): (ann_all + praise, 31 + 10),
+        ("2026-03", "recognition", red.id): (2 * praise, 41),
+        ("2026-03", ann_all_blade(db, ann.id), red.id): (ann_all - praise, 41),
+        ("2026-03", "all", blue.id): (praise, 31),
+        ("2026-03", "recognition", blue.id): (praise, 31)}
+    assert verify_rollups() == []
+
+    # Bob moves to Blue: both teams are summed again, with their days
+    update_user(bob.id, team_id=blue.id, actor_id=None, now=now)
+    db.session.commit()
+    teams = _teams(db)
+    assert teams[("2026-03", "all", red.id)] == (ann_all, 31)
+    assert teams[("2026-03", "recognition", blue.id)] == (2 * praise, 41)
+    # a new agent in Red, without points: Red's days of agents grow
+    make_user("agent", team=red, hire_date=date(2026, 3, 31))
+    db.session.commit()
+    assert _teams(db)[("2026-03", "all", red.id)] == (ann_all, 32)
+    # Cat leaves on 15 March: Blue counts her for 15 days, her points still count
+    deactivate_user(cat.id, leave_date=date(2026, 3, 15), actor_id=None, now=now)
+    db.session.commit()
+    assert _teams(db)[("2026-03", "all", blue.id)] == (2 * praise, 15 + 10)
+    # Ann is no agent any more: off the board, and out of Red's totals
+    update_user(ann.id, roles=["mentor"], actor_id=None, now=now)
+    db.session.commit()
+    assert ("2026-03", "all", red.id) not in _teams(db)
+    assert verify_rollups() == []
+
+
+def ann_all_blade(db, user_id) -> str:
+    """The blade of the person's rollup other than recognition."""
+    return db.session.scalar(select(PointRollup.blade).where(
+        PointRollup.user_id == user_id, PointRollup.blade != "recognition"))
+
+
+def test_verify_reports_team_totals_changed_behind_the_services_back(
+        db, defaults, make_user, make_team, now):
+    red = make_team("Red")
+    agent = make_user("agent", team=red, hire_date=date(2025, 1, 1))
+    award(_praise(agent.id, "m", MARCH_2), now=now)
+    db.session.commit()
+    assert verify_rollups() == []
+    db.session.execute(text("UPDATE team_month_totals SET points = points + 1"
+                            " WHERE blade = 'all'"))
+    db.session.execute(text("UPDATE team_month_totals SET member_days = 1"
+                            " WHERE blade = 'recognition'"))
+    db.session.commit()
+    found = {(d["user_id"], d["blade"]): (d["ledger"], d["rollup"]) for d in verify_rollups()}
+    (all_should, all_kept) = found[(f"team {red.id}", "all team total")]
+    assert all_kept[0] == all_should[0] + 1 and all_kept[2] == all_should[2] == 31
+    (blade_should, blade_kept) = found[(f"team {red.id}", "recognition team total")]
+    assert blade_should[2] == 31 and blade_kept[2] == 1
+    assert len(found) == 2
