@@ -182,16 +182,7 @@ class _LiveSource:
             "last": _sql(f"{zero} ORDER BY id DESC LIMIT :n OFFSET :skip"),
             "below": _sql(f"{zero} AND id < :me ORDER BY id DESC LIMIT :n"),
             "above": _sql(f"{zero} AND id > :me ORDER BY id LIMIT :n")}
-        self.rows = rows
-        self._ties: dict[int, object] = {}
-
-    def ties(self, count: int):
-        """How many rows have more points than, and as many as, each of `count` totals."""
-        if count not in self._ties:
-            self._ties[count] = _sql("SELECT " + ", ".join(
-                f"count(*) FILTER (WHERE points > :p{i}), count(*) FILTER (WHERE points = :p{i})"
-                for i in range(count)) + f" {self.rows}")
-        return self._ties[count]
+        self.greater = _sql(f"SELECT count(*) {rows} AND points > :points")
 
 
 _LIVE_SOURCES = {"all": _LiveSource("point_month_totals", "reached_at", of_blade=False),
@@ -279,24 +270,40 @@ class LiveBoard:
                                                skip=self.zero_count - 1 - j)]
         return ids[::-1]
 
-    def ranked(self, rows: list[tuple]) -> list[rules.Ranked]:
-        """The rows with their rank (equal points share it) and whether they are tied."""
-        values = sorted({points for _p, _k, points, _at in rows})
-        if not values:
-            return []
-        counts = self._execute(self.source.ties(len(values)),
-                               **{f"p{i}": v for i, v in enumerate(values)}).one()
-        zeros = self.zero_count
-        shared = {}
-        for i, value in enumerate(values):
-            greater, equal = counts[2 * i], counts[2 * i + 1]
-            if value < 0:
-                greater += zeros
-            elif value == 0:
-                equal += zeros
-            shared[value] = (greater + 1, equal > 1)
-        return [rules.Ranked(position, shared[points][0], key, points, rules.utc_time(at),
-                             shared[points][1]) for position, key, points, at in rows]
+    def ranked(self, rows: list[tuple], shown) -> list[rules.Ranked]:
+        """The rows at the `shown` places with their rank (equal points share it) and whether
+        they are tied, from the rows themselves: `rows` are runs of consecutive places
+        (position, key, points, reached as stored), each with the row before and the row
+        after it where the board has them. A row is tied when a neighbour has its points; its
+        rank is that of the row before it with the same points, else its own place — only a
+        run's first points, when the row before it has them too, are counted in the index
+        (how many have more)."""
+        by_position = {row[0]: row for row in rows}
+        ranks = {}    # None: as the row before, which is not among the rows
+        for position, _key, points, _at in rows:
+            before = by_position.get(position - 1)
+            if before is not None and before[2] == points:
+                ranks[position] = ranks[position - 1]
+            elif before is not None or position == 1:
+                ranks[position] = position
+            else:
+                ranks[position] = None
+        counted = {}
+        ranked = []
+        for position, key, points, at in rows:
+            if position not in shown:
+                continue
+            rank = ranks[position]
+            if rank is None:
+                if points not in counted:
+                    greater = self._execute(self.source.greater, points=points).scalar()
+                    counted[points] = greater + (self.zero_count if points < 0 else 0) + 1
+                rank = counted[points]
+            before, after = by_position.get(position - 1), by_position.get(position + 1)
+            tied = (before is not None and before[2] == points) or (
+                after is not None and after[2] == points)
+            ranked.append(rules.Ranked(position, rank, key, points, rules.utc_time(at), tied))
+        return ranked
 
 
 def live_part(period: str, spec: BoardSpec, key: int | None, *, top: int,
@@ -314,11 +321,13 @@ def live_part(period: str, spec: BoardSpec, key: int | None, *, top: int,
         ranges.append((max(1, position - around), position + around))
     if len(ranges) == 2 and ranges[1][0] <= ranges[0][1] + 1:
         ranges = [(1, max(ranges[0][1], ranges[1][1]))]
-    rows = {}
+    rows, wanted = {}, set()
     for first, last in ranges:
-        rows.update((row[0], row) for row in board.rows(first, last, key=key,
+        wanted.update(range(first, min(last, size) + 1))
+        # with the row before and the row after: ranks and ties follow from the rows
+        rows.update((row[0], row) for row in board.rows(max(1, first - 1), last + 1, key=key,
                                                         zero_index=zero_index))
-    return size, board.ranked([rows[p] for p in sorted(rows)])
+    return size, board.ranked([rows[p] for p in sorted(rows)], wanted)
 
 
 def compute_board(period: str, spec: BoardSpec) -> rules.Board:

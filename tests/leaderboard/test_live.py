@@ -185,3 +185,36 @@ def test_live_boards_match_boards_ranked_from_the_people(db, make_user, make_tea
                 assert _live_position(period, viewer) == (
                     None if index_of is None else index_of + 1)
         assert _plain(_team_board(period, blade)) == _plain(_expected_teams(period, blade))
+
+
+def test_a_tie_below_zero_far_from_the_top_shares_the_rank_after_those_without_a_total(
+        db, make_user, now):
+    """The viewer's run of equal negative totals started above their neighbours: its rank is
+    counted, and the agents without a total (0 points) stand above it."""
+    install_defaults(now=now)
+    people = [make_user("agent", hire_date=date(2200, 1, 1)) for _ in range(6)]
+    db.session.commit()
+    period = "2201-01"
+    # a deduction, then the points it was taken from reversed: a total below zero
+    earned = []
+    for n, person in enumerate([0, 1, 2, 3]):
+        at = datetime(2201, 1, 2 + n, 3, 0, tzinfo=UTC)
+        earned.append(award(_award(people[person].id, "quiz", at, 0, f"tie:q{n}"),
+                            now=at).entry.id)
+        if person:
+            at = datetime(2201, 1, 10 + n, 3, 0, tzinfo=UTC)
+            award(_award(people[person].id, "violation", at, 0, f"tie:v{n}"), now=at)
+        db.session.commit()
+    for entry in earned[1:]:
+        reverse_entry(entry, reason="test", actor_id=None,
+                      now=datetime(2201, 1, 20, 3, 0, tzinfo=UTC))
+        db.session.commit()
+    expected = _expected_board(period, "all")
+    negatives = [r for r in expected if r.points < 0]
+    assert [(r.position, r.rank, r.tied) for r in negatives] == [
+        (4, 4, True), (5, 4, True), (6, 4, True)]    # after 1 above zero and 2 at zero
+    spec = BoardSpec("individual", "centre", "all")
+    for row in negatives:
+        size, rows = live_part(period, spec, row.key, top=1, around=0)
+        assert size == 6
+        assert _plain(rows) == _plain([expected[0], row])
