@@ -158,14 +158,17 @@ class _LiveSource:
         own = (f"t.user_id = u.id AND t.period = :period"
                f"{' AND t.blade = :blade' if of_blade else ''}")
         self.counts = _sql(
-            f"SELECT (SELECT count(*) FROM users WHERE {_employed_sql()}),"
-            f" (SELECT count(*) {rows}), (SELECT count(*) {rows} AND points >= 0)")
+            f"SELECT (SELECT count(*) FROM users WHERE {_employed_sql()}), count(*),"
+            f" count(*) FILTER (WHERE points >= 0) {rows}")
         self.me = _sql(
             f"SELECT u.id, t.points, t.{at} FROM users u LEFT JOIN {table} t ON {own}"
             f" WHERE u.id = :me AND {_employed_sql('u')}")
+        # those with more points, and those with as many who reached them before: one range
+        # of the index
         self.ahead = _sql(
-            f"SELECT count(*) {rows} AND (points > :points OR (points = :points"
-            f" AND ({at} < :at OR ({at} = :at AND user_id < :me))))")
+            f"SELECT count(*) FILTER (WHERE points > :points), count(*) FILTER (WHERE"
+            f" points = :points AND ({at} < :at OR ({at} = :at AND user_id < :me)))"
+            f" {rows} AND points >= :points")
         self.zero_below = _sql(
             f"SELECT (SELECT count(*) FROM users WHERE {_employed_sql()} AND id < :me)"
             f" - (SELECT count(*) {rows} AND user_id < :me)")
@@ -198,6 +201,7 @@ class LiveBoard:
         self.params = {"period": period, "blade": blade, "yes": True,
                        "first": month_first_day(period), "last": month_last_day(period)}
         self.connection = db.session.connection()
+        self._greater: dict[int, int] = {}   # points → how many have more (as counted)
 
     def _execute(self, statement, **params):
         return self.connection.execute(statement, {**self.params, **params})
@@ -228,8 +232,10 @@ class LiveBoard:
         if points is None:
             below = self._execute(self.source.zero_below, me=key).scalar()
             return self._counts[2] + below + 1, below
-        ahead = self._execute(self.source.ahead, me=key, points=points, at=at).scalar()
-        return ahead + (self.zero_count if points < 0 else 0) + 1, None
+        greater, earlier = self._execute(self.source.ahead, me=key, points=points,
+                                         at=at).one()
+        self._greater[points] = greater
+        return greater + earlier + (self.zero_count if points < 0 else 0) + 1, None
 
     def rows(self, first: int, last: int, *, key: int | None = None,
              zero_index: int | None = None) -> list[tuple[int, int, float, object]]:
@@ -288,17 +294,16 @@ class LiveBoard:
                 ranks[position] = position
             else:
                 ranks[position] = None
-        counted = {}
         ranked = []
         for position, key, points, at in rows:
             if position not in shown:
                 continue
             rank = ranks[position]
             if rank is None:
-                if points not in counted:
-                    greater = self._execute(self.source.greater, points=points).scalar()
-                    counted[points] = greater + (self.zero_count if points < 0 else 0) + 1
-                rank = counted[points]
+                if points not in self._greater:
+                    self._greater[points] = self._execute(self.source.greater,
+                                                          points=points).scalar()
+                rank = self._greater[points] + (self.zero_count if points < 0 else 0) + 1
             before, after = by_position.get(position - 1), by_position.get(position + 1)
             tied = (before is not None and before[2] == points) or (
                 after is not None and after[2] == points)
