@@ -85,3 +85,11 @@ def month_first_day(period: str) -> date:
 def month_last_day(period: str) -> date:
     n_year, n_month = parse_period(next_period(period))
     return date.fromordinal(date(n_year, n_month, 1).toordinal() - 1)
+
+
+def days_in(first: date, last: date, hired: date, left: date | None) -> int:
+    """The days of the month (first..last, inclusive) a person was there: joiners and
+    leavers count for the days they were."""
+    start = max(first, hired)
+    end = min(last, left) if left else last
+    return max((end - start).days + 1, 0)

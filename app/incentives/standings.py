@@ -25,7 +25,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.auth.models import User, UserRole
 from app.auth.roles import Role
-from app.centre.periods import month_first_day, month_last_day
+from app.centre.periods import days_in, month_first_day, month_last_day
 from app.database import insert_values
 from app.incentives.models import TeamMonthTotal
 
@@ -87,14 +87,6 @@ def _member_days_sql(dialect: str) -> str:
     return (f"(SELECT coalesce(sum({days}), 0) FROM users u WHERE u.is_agent = :yes"
             f" AND u.team_id = team_month_totals.team_id AND u.hire_date <= {last}"
             f" AND (u.leave_date IS NULL OR u.leave_date >= {first}))")
-
-
-def days_in(first: date, last: date, hired: date, left: date | None) -> int:
-    """The days of the month (first..last, inclusive) a person was there: joiners and
-    leavers count for the days they were."""
-    start = max(first, hired)
-    end = min(last, left) if left else last
-    return max((end - start).days + 1, 0)
 
 
 _TEAM_COLUMNS = ("period", "blade", "team_id", "points", "reached_at")

@@ -3,7 +3,7 @@ database here."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 _NEVER = float("inf")   # the order of a total never reached: after every reached one
@@ -168,14 +168,6 @@ def gap_to_next(ranked: list[Ranked], key: int) -> float | None:
     if not index:
         return None
     return ranked[index - 1].points - ranked[index].points + 1
-
-
-def days_in(first: date, last: date, hired: date, left: date | None) -> int:
-    """The days of the month (first..last, inclusive) a person was there: joiners and
-    leavers count for the days they were."""
-    start = max(first, hired)
-    end = min(last, left) if left else last
-    return max((end - start).days + 1, 0)
 
 
 def per_member(points: float, members: float) -> float:

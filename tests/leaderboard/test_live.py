@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.auth.models import Team, User
 from app.auth.roles import Role
 from app.auth.services import deactivate_user, reactivate_user, update_user
-from app.centre.periods import month_first_day, month_last_day
+from app.centre.periods import days_in, month_first_day, month_last_day
 from app.extensions import db as database
 from app.incentives.models import PointEntry, PointMonthTotal, PointRollup, Rule
 from app.incentives.services import Award, LedgerError, award, install_defaults, reverse_entry
@@ -112,7 +112,7 @@ def _expected_teams(period: str, blade: str) -> list[rules.Ranked]:
         members = [u for u in _on_board(period) if u.team_id == team.id]
         total = sum(points.get(u.id, (0, None))[0] for u in members)
         reached = [points[u.id][1] for u in members if u.id in points]
-        days = sum(rules.days_in(first, last, u.hire_date, u.leave_date) for u in members)
+        days = sum(days_in(first, last, u.hire_date, u.leave_date) for u in members)
         members = days / ((last - first).days + 1)
         standings.append(rules.Standing(team.id, round(rules.per_member(total, members), 2),
                                         max(reached) if reached else None))

@@ -1,10 +1,10 @@
 """Ranking arithmetic, without an app."""
 from datetime import UTC, date, datetime
 
+from app.centre.periods import days_in
 from app.leaderboard.rules import (
     Board,
     Standing,
-    days_in,
     gap_to_next,
     per_member,
     rank,
