@@ -33,15 +33,13 @@ from app.incentives.ledger import points_version
 from app.incentives.models import (
     BadgeAward,
     ClosedPeriod,
-    Level,
-    PointBalance,
     PointMonthTotal,
     PointRollup,
     ServiceStarNomination,
 )
 from app.incentives.rules import Blade, level_index
 from app.leaderboard import rules
-from app.leaderboard.models import BoardPlace, BoardSnapshot, BoardSnapshotRow
+from app.leaderboard.models import BoardSnapshot, BoardSnapshotRow
 
 BOARD_KINDS = ("individual", "cohort", "team")
 BLADES = ("all",) + tuple(b.value for b in Blade)
@@ -112,12 +110,12 @@ def _stored(column):
     return type_coerce(column, String)
 
 
-def _plain_rows(query) -> list[tuple]:
+def _plain_rows(query, params: dict | None = None) -> list[tuple]:
     """The rows of a query as the driver returns them, plain tuples, without SQLAlchemy's row
     objects: a board reads thousands of rows, and those objects cost more than the database's
     own work (and fill the young generations of the garbage collector). Only for columns
     that need no conversion: ids, integers and `_stored` times."""
-    result = db.session.connection().execute(query)
+    result = db.session.connection().execute(query, params)
     try:
         return result.cursor.fetchall()
     finally:
@@ -340,7 +338,7 @@ def compute_board(period: str, spec: BoardSpec) -> rules.Board:
     in the board's order (that of `rules.rank`: points, then who reached them first, then the
     id); places, ranks and ties follow from it."""
     if spec.kind == "team":
-        return rules.Board.of(_team_board(period, spec.blade))
+        return _team_board(period, spec.blade)
     source, on, points, reached = _points_of(period, spec.blade)
     points = func.coalesce(points, 0)
     rows = _plain_rows(
@@ -353,25 +351,32 @@ def compute_board(period: str, spec: BoardSpec) -> rules.Board:
     return rules.Board.from_ordered(keys, totals, times)
 
 
+# every team, with its month totals where it has them
 _TEAM_TOTALS = text(
-    "SELECT team_id, points, reached_at, member_days FROM team_month_totals"
-    " WHERE period = :period AND blade = :blade")
+    "SELECT t.id, m.points, m.reached_at, m.member_days FROM teams t"
+    " LEFT JOIN team_month_totals m ON m.team_id = t.id AND m.period = :period"
+    " AND m.blade = :blade")
 
 
-def _team_board(period: str, blade: str) -> list[rules.Ranked]:
+def _team_board(period: str, blade: str) -> rules.Board:
     """Teams by points per pro-rated member (the team's days of agents in the month over the
     month's days: joiners and leavers count for the days they were there), from the teams'
-    month totals (`app.incentives.standings` keeps them: one row per team). Every team is on
-    the board, also without points."""
+    month totals (`app.incentives.standings` keeps them: one row per team), in the order of
+    `rules.rank` (the times compared as stored: ISO text on SQLite). Every team is on the
+    board, also without points."""
     days = (month_last_day(period) - month_first_day(period)).days + 1
-    kept = {team_id: (points, at, member_days or 0) for team_id, points, at, member_days in
-            db.session.connection().execute(_TEAM_TOTALS, {"period": period, "blade": blade})}
-    nothing = (0, None, 0)
-    return rules.rank([
-        rules.Standing(team_id, round(rules.per_member(total, member_days / days), 2),
-                       rules.utc_time(at))
-        for (team_id,) in _plain_rows(select(Team.id))
-        for total, at, member_days in [kept.get(team_id, nothing)]])
+    result = db.session.connection().execute(_TEAM_TOTALS, {"period": period, "blade": blade})
+    try:
+        found = result.cursor.fetchall()
+    finally:
+        result.close()
+    rows = sorted(((round(rules.per_member(points or 0, (member_days or 0) / days), 2), at,
+                    team_id) for team_id, points, at, member_days in found),
+                  key=lambda row: (-row[0], row[1] is None, row[1] or "", row[2]))
+    if not rows:
+        return rules.Board.from_rows([])
+    per_member, reached, keys = zip(*rows, strict=True)
+    return rules.Board.from_ordered(keys, per_member, reached)
 
 
 def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules.Board]:
@@ -398,7 +403,7 @@ def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules
     boards = {}
     for spec in specs:
         if spec.kind == "team":
-            boards[spec] = rules.Board.of(_team_board(period, spec.blade))
+            boards[spec] = _team_board(period, spec.blade)
             continue
         if spec.scope.startswith("team-"):
             members = in_team.get(spec.scope, [])
@@ -573,15 +578,27 @@ def cohorts_in(period: str) -> list[str]:
     return _cached(f"cohorts/{period}", cohorts)
 
 
+# what every board page reads of the people, teams and levels, in plain SQL (building the
+# statements cost more than the database's reading of these few rows)
+_TEAMS = text("SELECT id, name FROM teams ORDER BY name, id")
+_LEVELS = text("SELECT min_points, name_en, name_zh FROM levels ORDER BY min_points")
+_NAMES = text(
+    "SELECT u.id, u.name, t.name, b.earned FROM users u LEFT JOIN teams t ON t.id = u.team_id"
+    " LEFT JOIN point_balances b ON b.user_id = u.id WHERE u.id IN :keys").bindparams(
+        bindparam("keys", expanding=True))
+_CENTRE_PLACES = text(
+    "SELECT s.period, p.position FROM board_snapshots s LEFT JOIN board_places p"
+    " ON p.period = s.period AND p.user_id = :user WHERE s.period IN :periods"
+    f" AND s.board = '{CENTRE}'").bindparams(bindparam("periods", expanding=True))
+
+
 def list_teams() -> list[tuple[int, str]]:
     """Every team as (id, name), by name."""
-    return _cached("teams", lambda: _plain_rows(
-        select(Team.id, Team.name).order_by(Team.name, Team.id)))
+    return _cached("teams", lambda: _plain_rows(_TEAMS))
 
 
 def _levels() -> list[tuple[int, str, str]]:
-    return _cached("levels", lambda: _plain_rows(
-        select(Level.min_points, Level.name_en, Level.name_zh).order_by(Level.min_points)))
+    return _cached("levels", lambda: _plain_rows(_LEVELS))
 
 
 def pseudonym_of(user_id: int, salt: str) -> str:
@@ -603,11 +620,7 @@ def board_names(spec: BoardSpec, keys: list[int], *, viewer_id: int | None,
     thresholds = [min_points for min_points, _en, _zh in levels]
     chinese = locale.startswith("zh")
     names = {}
-    for user_id, name, team, earned in _plain_rows(
-            select(User.id, User.name, Team.name, PointBalance.earned)
-            .outerjoin(Team, Team.id == User.team_id)
-            .outerjoin(PointBalance, PointBalance.user_id == User.id)
-            .where(User.id.in_(keys))):
+    for user_id, name, team, earned in _plain_rows(_NAMES, {"keys": list(keys)}):
         hidden = pseudonymise and user_id != viewer_id
         level = None
         if levels:
@@ -621,11 +634,7 @@ def board_names(spec: BoardSpec, keys: list[int], *, viewer_id: int | None,
 def _centre_places(user_id: int, periods: list[str]) -> dict[str, int | None]:
     """The person's place on each closed month's centre board (None when not on it); months
     without a snapshot are left out."""
-    return dict(_plain_rows(
-        select(BoardSnapshot.period, BoardPlace.position)
-        .outerjoin(BoardPlace, and_(BoardPlace.period == BoardSnapshot.period,
-                                    BoardPlace.user_id == user_id))
-        .where(BoardSnapshot.period.in_(periods), BoardSnapshot.board == CENTRE)))
+    return dict(_plain_rows(_CENTRE_PLACES, {"user": user_id, "periods": list(periods)}))
 
 
 def _live_position(period: str, user_id: int) -> int | None:
