@@ -84,13 +84,19 @@ def test_changes_of_roles_teams_and_dates_are_written_to_the_points_at_once(
     assert verify_rollups() == []
 
 
-def test_verify_reports_kept_columns_that_no_longer_say_what_the_people_say(
-        db, defaults, make_user, make_team, now):
+def _praised_in_march(db, make_user, make_team, now):
+    """A team and its agent, praised in March: nothing for `verify_rollups` to report."""
     red = make_team("Red")
     agent = make_user("agent", team=red, hire_date=date(2025, 1, 1))
     award(_praise(agent.id, "m", MARCH_2), now=now)
     db.session.commit()
     assert verify_rollups() == []
+    return red, agent
+
+
+def test_verify_reports_kept_columns_that_no_longer_say_what_the_people_say(
+        db, defaults, make_user, make_team, now):
+    red, agent = _praised_in_march(db, make_user, make_team, now)
 
     # written behind the services' back: nothing keeps the columns then
     db.session.execute(update(User).where(User.id == agent.id).values(team_id=None))
@@ -108,6 +114,12 @@ def test_verify_reports_kept_columns_that_no_longer_say_what_the_people_say(
             if d["user_id"] != agent.id} == {
         (f"team {red.id}", "2026-03", "all team total", None),
         (f"team {red.id}", "2026-03", "recognition team total", None)}
+
+
+def _other_blade(db, user_id) -> str:
+    """The blade of the person's rollup other than recognition."""
+    return db.session.scalar(select(PointRollup.blade).where(
+        PointRollup.user_id == user_id, PointRollup.blade != "recognition"))
 
 
 def _teams(db) -> dict[tuple[str, str, int], tuple[int, int]]:
@@ -139,7 +151,7 @@ def test_team_month_totals_sum_the_people_on_the_board_and_count_their_days(
     assert _teams(db) == {
         ("2026-03", "all", red.id): (ann_all + praise, 31 + 10),
         ("2026-03", "recognition", red.id): (2 * praise, 41),
-        ("2026-03", ann_all_blade(db, ann.id), red.id): (ann_all - praise, 41),
+        ("2026-03", _other_blade(db, ann.id), red.id): (ann_all - praise, 41),
         ("2026-03", "all", blue.id): (praise, 31),
         ("2026-03", "recognition", blue.id): (praise, 31)}
     assert verify_rollups() == []
@@ -165,19 +177,9 @@ def test_team_month_totals_sum_the_people_on_the_board_and_count_their_days(
     assert verify_rollups() == []
 
 
-def ann_all_blade(db, user_id) -> str:
-    """The blade of the person's rollup other than recognition."""
-    return db.session.scalar(select(PointRollup.blade).where(
-        PointRollup.user_id == user_id, PointRollup.blade != "recognition"))
-
-
 def test_verify_reports_team_totals_changed_behind_the_services_back(
         db, defaults, make_user, make_team, now):
-    red = make_team("Red")
-    agent = make_user("agent", team=red, hire_date=date(2025, 1, 1))
-    award(_praise(agent.id, "m", MARCH_2), now=now)
-    db.session.commit()
-    assert verify_rollups() == []
+    red, agent = _praised_in_march(db, make_user, make_team, now)
     db.session.execute(text("UPDATE team_month_totals SET points = points + 1"
                             " WHERE blade = 'all'"))
     db.session.execute(text("UPDATE team_month_totals SET member_days = 1"
