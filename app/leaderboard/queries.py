@@ -32,7 +32,6 @@ from app.extensions import cache
 from app.incentives.ledger import points_version
 from app.incentives.models import (
     BadgeAward,
-    ClosedPeriod,
     PointMonthTotal,
     PointRollup,
     ServiceStarNomination,
@@ -418,6 +417,9 @@ def compute_boards(period: str, specs: list[BoardSpec]) -> dict[BoardSpec, rules
     return boards
 
 
+_CLOSED = text("SELECT period FROM closed_periods WHERE period = :period")
+
+
 def is_closed(period: str) -> bool:
     """Whether the month is closed. Every board page asks: a closed month stays closed, so that
     answer is cached; an open one is read each time, on the session's connection (one key,
@@ -425,8 +427,7 @@ def is_closed(period: str) -> bool:
     key = f"closed/{period}"
     if cache.get(key):
         return True
-    closed = db.session.connection().execute(
-        select(ClosedPeriod.period).where(ClosedPeriod.period == period)).first() is not None
+    closed = db.session.connection().execute(_CLOSED, {"period": period}).first() is not None
     if closed:
         cache.set(key, True, timeout=SNAPSHOT_SECONDS)
     return closed

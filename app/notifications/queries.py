@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import text
 
 from app.database import db
-from app.notifications.models import Notification
+
+_UNREAD = text("SELECT count(*) FROM notifications WHERE user_id = :user AND read_at IS NULL")
 
 
 def unread_count(user_id: int) -> int:
@@ -16,7 +17,5 @@ def unread_count(user_id: int) -> int:
     counts = request.environ.setdefault("pinwheel.unread", {}) if has_request_context() else {}
     if user_id not in counts:
         counts[user_id] = db.session.connection().execute(
-            select(func.count()).select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        ).scalar() or 0
+            _UNREAD, {"user": user_id}).scalar() or 0
     return counts[user_id]
