@@ -364,13 +364,9 @@ def _team_board(period: str, blade: str) -> rules.Board:
     `rules.rank` (the times compared as stored: ISO text on SQLite). Every team is on the
     board, also without points."""
     days = (month_last_day(period) - month_first_day(period)).days + 1
-    result = db.session.connection().execute(_TEAM_TOTALS, {"period": period, "blade": blade})
-    try:
-        found = result.cursor.fetchall()
-    finally:
-        result.close()
     rows = sorted(((round(rules.per_member(points or 0, (member_days or 0) / days), 2), at,
-                    team_id) for team_id, points, at, member_days in found),
+                    team_id) for team_id, points, at, member_days in
+                   _plain_rows(_TEAM_TOTALS, {"period": period, "blade": blade})),
                   key=lambda row: (-row[0], row[1] is None, row[1] or "", row[2]))
     if not rows:
         return rules.Board.from_rows([])
